@@ -1,0 +1,58 @@
+# BassNet — two commands on a fresh Debian machine with Python 3.11:
+#   make repro   install what is needed, then run the DVC pipeline (default profile)
+#   make test    install what is needed, then run the test suite
+# Both are idempotent: a second run skips what is done.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+APT_PACKAGES := fluidsynth fluid-soundfont-gm libsndfile1
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PROFILE ?= default
+# The pipeline's commands (`bassnet`, `dvc`) run from the project's virtual environment.
+RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
+
+.PHONY: setup system repro test test-slow lint bench clean
+
+setup: system $(VENV)/.installed
+
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+# `dvc checkout --relink` turns the workspace copies of outputs into links to the DVC cache,
+# so the datasets do not take their space twice.
+repro: setup
+ifeq ($(PROFILE),default)
+	$(RUN) dvc repro
+else
+	$(RUN) dvc exp run --set-param profile=$(PROFILE)
+endif
+	$(RUN) dvc checkout --relink --quiet
+
+# pytest exits 5 when it collected no test: that is a failure, not a pass.
+test: setup
+	@$(RUN) python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: no tests were collected"; exit 1; fi; exit $$rc
+
+test-slow: setup
+	$(RUN) python -m pytest -m slow
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup
+	$(RUN) python benchmarks/render.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

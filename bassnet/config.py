@@ -1,0 +1,132 @@
+"""Typed views of `params.yaml`, the one place where the project's knobs live.
+
+`params.yaml` holds shared settings per stage plus `profiles`: `default` (a 2-core CPU runs the
+whole pipeline in minutes) and `paper` (the paper's sizes, a GPU job). The active `profile` is
+deep-merged over the shared settings, so `dvc exp run -S profile=paper` switches everything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bassnet.errors import ConfigError
+
+REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def find_params(path: str | Path | None = None) -> Path:
+    """The params file to use: `path`, else ./params.yaml, else the repository's."""
+    candidates = [Path(path)] if path else [Path("params.yaml"), REPO_PARAMS]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"no params file found (looked for {', '.join(map(str, candidates))})")
+
+
+def load_params(path: str | Path | None = None, profile: str | None = None) -> dict[str, Any]:
+    """The parameters with the active (or the given) profile merged in, as plain dicts."""
+    file = find_params(path)
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{file}: not valid YAML: {err}") from err
+    profiles = raw.pop("profiles", {}) or {}
+    name = profile or raw.pop("profile", "default")
+    raw.pop("profile", None)
+    if name not in profiles:
+        raise ConfigError(f"{file}: unknown profile {name!r}; known: {', '.join(profiles)}")
+    merged = _deep_merge(raw, profiles[name])
+    merged["profile"] = name
+    return merged
+
+
+def _build(cls: type, section: dict[str, Any], where: str):
+    """Instantiate dataclass `cls` from a params section, naming unknown or missing keys."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(section) - names
+    missing = {
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in section
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    }
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    if missing:
+        raise ConfigError(f"{where}: missing keys {sorted(missing)}")
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Settings of the artificial datasets (`render` section); paper §5.1 values in comments."""
+
+    songs: int  # songs per dataset (paper: 1000)
+    seconds: float  # approximate song length in s, whole measures (paper: ~60)
+    sample_rate: int  # Hz of the rendered WAVs
+    soundfont: str  # FluidR3_GM, the paper's soundfont
+    gain: float  # FluidSynth master gain
+    effects: bool  # FluidSynth reverb and chorus (on by default in FluidSynth)
+    tempo_bpm: tuple[float, float]  # uniform tempo range (paper: 100–200)
+    root_range: tuple[int, int]  # MIDI range of chord roots, inclusive (paper: 48–60)
+    chord_measures: tuple[int, ...]  # a chord lasts one of these numbers of measures (1 or 2)
+    proportion_range: tuple[float, float]  # mixing proportion of the two chord instruments
+    instrument_switch_prob: float  # A3: chance of changing instrument at a chord change (0.5)
+    pattern_switch_prob: float  # chance of a new bass pattern at a measure boundary
+    bass_program: int  # GM program, 0-based (33 = Electric Bass (finger), GM #34)
+    gate: float  # sounding fraction of each note's notated length
+    velocity: dict  # MIDI velocities: chords, bass, drums
+    valid_fraction: float  # share of songs in the validation split (paper: 0.1)
+    workers: int  # render processes; 0 = one per CPU core
+    seeds: dict  # dataset name -> seed
+
+    def __post_init__(self) -> None:
+        checks = {
+            "songs must be a positive integer": isinstance(self.songs, int) and self.songs > 0,
+            "seconds must be positive": self.seconds > 0,
+            "sample_rate must be 8000..192000 Hz": 8000 <= self.sample_rate <= 192000,
+            "tempo_bpm must be 0 < low <= high": 0 < self.tempo_bpm[0] <= self.tempo_bpm[1],
+            "root_range must be MIDI 12..115, low <= high": 12
+            <= self.root_range[0]
+            <= self.root_range[1]
+            <= 115,
+            "chord_measures must be positive": all(m > 0 for m in self.chord_measures),
+            "proportion_range must lie in [0, 1]": 0
+            <= self.proportion_range[0]
+            <= self.proportion_range[1]
+            <= 1,
+            "instrument_switch_prob must lie in [0, 1]": 0 <= self.instrument_switch_prob <= 1,
+            "pattern_switch_prob must lie in [0, 1]": 0 <= self.pattern_switch_prob <= 1,
+            "bass_program must be 0..127": 0 <= self.bass_program <= 127,
+            "gate must lie in (0, 1]": 0 < self.gate <= 1,
+            "velocity needs chords, bass, drums in 1..127": set(self.velocity)
+            == {"chords", "bass", "drums"}
+            and all(1 <= v <= 127 for v in self.velocity.values()),
+            "valid_fraction must lie in [0, 1)": 0 <= self.valid_fraction < 1,
+            "workers must be >= 0": self.workers >= 0,
+        }
+        failed = [msg for msg, ok in checks.items() if not ok]
+        if failed:
+            raise ConfigError("render: " + "; ".join(failed))
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> RenderConfig:
+        """Read the `render` section of loaded params."""
+        return _build(cls, params.get("render", {}), "render")
