@@ -16,11 +16,10 @@ def _render(args: argparse.Namespace) -> None:
 
     check_dataset(args.dataset)
     params = load_params(args.params, args.profile)
-    overrides = {k: v for k, v in {"seconds": args.seconds, "workers": args.workers}.items()
-                 if v is not None}
-    cfg = RenderConfig.from_params(
-        {**params, "render": {**params["render"], **overrides}}
-    )
+    overrides = {
+        k: v for k, v in {"seconds": args.seconds, "workers": args.workers}.items() if v is not None
+    }
+    cfg = RenderConfig.from_params({**params, "render": {**params["render"], **overrides}})
     seed = args.seed if args.seed is not None else cfg.seeds.get(args.dataset)
     if seed is None:
         raise BassnetError(f"no seed for {args.dataset}: pass --seed or set render.seeds")

@@ -14,4 +14,8 @@ def test_bassnet_render_runs_end_to_end(tmp_path):
     assert "A4: 2 songs" in result.stdout and "real time" in result.stdout
     assert "render A4" in result.stderr  # the progress bar
     assert sorted(p.name for p in (out / "audio").iterdir()) == [
-        "A4_00000.bass.wav", "A4_00000.mix.wav", "A4_00001.bass.wav", "A4_00001.mix.wav"]
+        "A4_00000.bass.wav",
+        "A4_00000.mix.wav",
+        "A4_00001.bass.wav",
+        "A4_00001.mix.wav",
+    ]

@@ -1,4 +1,4 @@
-"""Artificial datasets A1–A4 (paper §5.1): music theory, bass patterns, song plans, MIDI, FluidSynth.
+"""Artificial datasets A1–A4 (paper §5.1): theory, bass patterns, song plans, MIDI, FluidSynth.
 
 Pure layers first (`theory`, `patterns`, `plan`, `labels`, `midi`), then the I/O at the edge
 (`fluidsynth_render`, `dataset`).

@@ -41,8 +41,9 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     return lib
 
 
-def midi_events(midi: mido.MidiFile, tracks: tuple[str, ...], sample_rate: int
-                ) -> list[tuple[int, mido.Message]]:
+def midi_events(
+    midi: mido.MidiFile, tracks: tuple[str, ...], sample_rate: int
+) -> list[tuple[int, mido.Message]]:
     """Channel messages of the named tracks as (sample index, message), in playing order.
 
     Times follow the file's tempo map (set_tempo events in any track), converted exactly
@@ -79,8 +80,13 @@ def midi_events(midi: mido.MidiFile, tracks: tuple[str, ...], sample_rate: int
 class FluidRenderer:
     """Renders MIDI files to arrays with one soundfont, loaded once for the renderer's life."""
 
-    def __init__(self, soundfont: str | Path, sample_rate: int = 44100, gain: float = 0.2,
-                 effects: bool = True):
+    def __init__(
+        self,
+        soundfont: str | Path,
+        sample_rate: int = 44100,
+        gain: float = 0.2,
+        effects: bool = True,
+    ):
         import fluidsynth  # imported here: libfluidsynth is a system library
 
         path = Path(soundfont)

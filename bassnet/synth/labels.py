@@ -46,8 +46,9 @@ def frame_labels(plan: SongPlan) -> dict[str, np.ndarray]:
     return {
         "pattern": np.asarray(plan.patterns, dtype=np.int8)[measure],
         "chord_root": np.asarray([c.root for c in chords], dtype=np.int8)[measure],
-        "chord_quality": np.asarray([QUALITIES.index(c.quality) for c in chords],
-                                    dtype=np.int8)[measure],
+        "chord_quality": np.asarray([QUALITIES.index(c.quality) for c in chords], dtype=np.int8)[
+            measure
+        ],
         "chord_instrument": np.asarray([c.program for c in chords], dtype=np.int16)[measure],
         "bass_pitch": bass_pitch,
         "bass_onset": bass_onset,

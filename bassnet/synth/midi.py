@@ -12,8 +12,9 @@ TRACK_NAMES = ("chords", "drums", "bass")
 MIX_TRACKS = ("chords", "drums")  # what the mix audio holds; the bass is rendered alone
 
 
-def _track(name: str, setup: list[mido.Message], notes: tuple[Note, ...],
-           end_tick: int) -> mido.MidiTrack:
+def _track(
+    name: str, setup: list[mido.Message], notes: tuple[Note, ...], end_tick: int
+) -> mido.MidiTrack:
     """A track: name and set-up messages at tick 0, then the notes, closed at `end_tick`."""
     # (tick, kind, channel, pitch, velocity); at equal ticks note-offs (kind 0) come before
     # note-ons (1), so a repeated note is released and struck again.
@@ -24,8 +25,15 @@ def _track(name: str, setup: list[mido.Message], notes: tuple[Note, ...],
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0), *setup])
     now = 0
     for tick, kind, channel, pitch, velocity in events:
-        track.append(mido.Message("note_on" if kind else "note_off", channel=channel,
-                                  note=pitch, velocity=velocity, time=tick - now))
+        track.append(
+            mido.Message(
+                "note_on" if kind else "note_off",
+                channel=channel,
+                note=pitch,
+                velocity=velocity,
+                time=tick - now,
+            )
+        )
         now = tick
     track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
     return track
@@ -42,8 +50,9 @@ def plan_to_midi(plan: SongPlan) -> mido.MidiFile:
             mido.Message("program_change", channel=channel, program=program, time=0),
             mido.Message("control_change", channel=channel, control=7, value=volume, time=0),
         ]
-    bass_setup = [mido.Message("program_change", channel=BASS_CHANNEL,
-                               program=plan.bass_program, time=0)]
+    bass_setup = [
+        mido.Message("program_change", channel=BASS_CHANNEL, program=plan.bass_program, time=0)
+    ]
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks += [
         _track("chords", chord_setup, plan.chord_notes, plan.n_ticks),

@@ -103,8 +103,14 @@ def track_id(dataset: str, index: int) -> str:
     return f"{dataset}_{index:05d}"
 
 
-def _draw_chords(rng: np.random.Generator, cfg: RenderConfig, tonic: int, mode: Mode,
-                 n_measures: int, alternating: bool) -> list[Chord]:
+def _draw_chords(
+    rng: np.random.Generator,
+    cfg: RenderConfig,
+    tonic: int,
+    mode: Mode,
+    n_measures: int,
+    alternating: bool,
+) -> list[Chord]:
     chords: list[Chord] = []
     program = int(rng.choice([pt.DRAWBAR_ORGAN, pt.ACOUSTIC_GUITAR])) if alternating else -1
     measure = 0
@@ -124,8 +130,9 @@ def _draw_chords(rng: np.random.Generator, cfg: RenderConfig, tonic: int, mode: 
     return chords
 
 
-def _draw_patterns(rng: np.random.Generator, n_patterns: int, n_measures: int,
-                   switch_prob: float) -> list[int]:
+def _draw_patterns(
+    rng: np.random.Generator, n_patterns: int, n_measures: int, switch_prob: float
+) -> list[int]:
     patterns = [int(rng.integers(1, n_patterns + 1))]
     for _ in range(n_measures - 1):
         current = patterns[-1]
@@ -164,8 +171,9 @@ def make_plan(dataset: str, index: int, seed: int, cfg: RenderConfig) -> SongPla
 
     def note(beat: float, beats: float, pitch: int, velocity: int, channel: int) -> Note:
         start = round(beat * TICKS_PER_BEAT)
-        return Note(start, start + round(beats * cfg.gate * TICKS_PER_BEAT), pitch, velocity,
-                    channel)
+        return Note(
+            start, start + round(beats * cfg.gate * TICKS_PER_BEAT), pitch, velocity, channel
+        )
 
     vel = cfg.velocity
     chord_notes, drum_notes, bass_notes = [], [], []

@@ -56,7 +56,9 @@ def test_bad_params_are_named(render_cfg, field, value, message):
 
 def test_bad_params_file(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text("profile: default\nrender: {songs: 2, colour: red}\nprofiles: {default: {}}\n")
+    params.write_text(
+        "profile: default\nrender: {songs: 2, colour: red}\nprofiles: {default: {}}\n"
+    )
     code = main(["render", "A1", "--params", str(params), "--out", str(tmp_path / "o")])
     assert code == 2
     params.write_text("profile: fast\nprofiles: {default: {}}\n")

@@ -33,5 +33,5 @@ def test_pattern_and_chord_labels_change_only_at_measure_boundaries(render_cfg):
         changes = np.flatnonzero(np.diff(labels[key])) + 1
         # a change falls on the first frame at or after a measure start
         offsets = changes / measure_frames - np.floor(changes / measure_frames)
-        assert np.all((offsets < 1 / measure_frames + 1e-9)), key
+        assert np.all(offsets < 1 / measure_frames + 1e-9), key
     assert set(np.unique(labels["chord_instrument"])) == {-1}

@@ -95,8 +95,15 @@ def test_bass_follows_the_labelled_pattern(dataset, render_cfg):
         assert {ch for _, _, ch in notes["drums"]} == {9}
         measure_s = plan.duration_s / plan.n_measures
         for m in range(plan.n_measures):
-            in_bar = lambda track: sorted(  # noqa: E731
-                (t - m * BAR, p, ch) for t, p, ch in notes[track] if m * BAR <= t < (m + 1) * BAR)
+
+            def in_bar(track, m=m, notes=notes):
+                """Notes of `track` in measure m, ticks relative to its start."""
+                return sorted(
+                    (t - m * BAR, p, ch)
+                    for t, p, ch in notes[track]
+                    if m * BAR <= t < (m + 1) * BAR
+                )
+
             chord_notes = [(p, ch) for t, p, ch in in_bar("chords") if t == 0]
             chord = tuple(sorted({p for p, _ in chord_notes}))
             channels = {ch for _, ch in chord_notes}
@@ -118,8 +125,9 @@ def test_bass_follows_the_labelled_pattern(dataset, render_cfg):
             pattern = int(labels["pattern"][frame])
             quality = quality_of(chord)
             kick_beats = {int(k) for k in kicks if k == int(k)}  # beats a bass drum starts
-            want = expected_bass(dataset, pattern, chord, quality, program, kick_beats,
-                                 plan.tonic, plan.mode)
+            want = expected_bass(
+                dataset, pattern, chord, quality, program, kick_beats, plan.tonic, plan.mode
+            )
             got = [(t / TPB, p) for t, p, _ in in_bar("bass")]
             assert got == want, (dataset, i, m, pattern, chord, program)
             seen_patterns.add(pattern)

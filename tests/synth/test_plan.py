@@ -21,8 +21,9 @@ def test_plan_ranges(dataset, render_cfg):
         assert abs(plan.duration_s - render_cfg.seconds) <= measure_s / 2 + 1e-9
         assert sum(c.measures for c in plan.chords) == plan.n_measures
         assert all(c.measures in render_cfg.chord_measures for c in plan.chords)
-        assert all(render_cfg.root_range[0] <= c.root <= render_cfg.root_range[1]
-                   for c in plan.chords)
+        assert all(
+            render_cfg.root_range[0] <= c.root <= render_cfg.root_range[1] for c in plan.chords
+        )
         # bass an octave below the chord root, up to its fifth (or a passing step above)
         chords = plan.chord_per_measure()
         for n in plan.bass_notes:

@@ -17,7 +17,8 @@ from bassnet.synth.plan import make_plan
 def tree_hashes(root):
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -68,8 +69,9 @@ def rms(x):
 def test_bass_sounds_on_notes_and_rests_in_pattern_5(render_cfg):
     cfg = dataclasses.replace(render_cfg, seconds=12, pattern_switch_prob=0.5)
     # the first song (by index) whose plan has pattern 5 in a measure after the first
-    plan = next(p for p in (make_plan("A4", i, i, cfg) for i in range(100))
-                if 5 in p.patterns[1:-1])
+    plan = next(
+        p for p in (make_plan("A4", i, i, cfg) for i in range(100)) if 5 in p.patterns[1:-1]
+    )
     renderer = FluidRenderer(cfg.soundfont, cfg.sample_rate, cfg.gain, cfg.effects)
     n = round(plan.duration_s * cfg.sample_rate)
     midi = plan_to_midi(plan)
@@ -80,7 +82,7 @@ def test_bass_sounds_on_notes_and_rests_in_pattern_5(render_cfg):
     assert loud > 1e-3
     for note in plan.bass_notes:  # every note sounds in its first 80 ms
         start = round(plan.ticks_to_seconds(note.start) * sr)
-        assert rms(bass[start:start + int(0.08 * sr)]) > 0.2 * loud
+        assert rms(bass[start : start + int(0.08 * sr)]) > 0.2 * loud
     beat_s = plan.duration_s / plan.n_measures / 4
     for m, pattern in enumerate(plan.patterns):
         if pattern == 5:  # beat 1 only: silent from beat 2 (+ release) to the next measure

@@ -5,9 +5,23 @@ from bassnet.synth.theory import degree_interval, triad_pitches, triad_quality
 
 def test_triad_qualities_of_major_and_natural_minor_keys():
     assert [triad_quality("major", s) for s in range(7)] == [
-        "major", "minor", "minor", "major", "major", "minor", "diminished"]
+        "major",
+        "minor",
+        "minor",
+        "major",
+        "major",
+        "minor",
+        "diminished",
+    ]
     assert [triad_quality("minor", s) for s in range(7)] == [
-        "minor", "diminished", "major", "minor", "minor", "major", "major"]
+        "minor",
+        "diminished",
+        "major",
+        "minor",
+        "minor",
+        "major",
+        "major",
+    ]
 
 
 def test_degrees_follow_the_key_scale():

@@ -1,0 +1,29 @@
+"""params.yaml: profiles merge over shared settings into validated, typed configs."""
+
+import pytest
+
+from bassnet.config import REPO_PARAMS, RenderConfig, load_params
+from bassnet.errors import ConfigError
+
+
+def test_profiles_override_shared_settings():
+    default = RenderConfig.from_params(load_params(REPO_PARAMS, "default"))
+    paper = RenderConfig.from_params(load_params(REPO_PARAMS, "paper"))
+    assert (paper.songs, paper.seconds, paper.sample_rate) == (1000, 60, 44100)
+    assert default.songs < paper.songs
+    assert default.soundfont == paper.soundfont  # shared
+    assert set(default.seeds) == {"A1", "A2", "A3", "A4"}
+
+
+def test_unknown_profile_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="unknown profile 'huge'"):
+        load_params(REPO_PARAMS, "huge")
+    with pytest.raises(ConfigError, match="no params file"):
+        load_params(tmp_path / "none.yaml")
+
+
+def test_missing_key_is_named(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("profile: p\nrender: {songs: 3}\nprofiles: {p: {}}\n")
+    with pytest.raises(ConfigError, match="missing keys .*'seconds'"):
+        RenderConfig.from_params(load_params(params))
