@@ -29,6 +29,12 @@ def _render(args: argparse.Namespace) -> None:
     print(summary.line())
 
 
+def _features(args: argparse.Namespace) -> None:
+    from pipelines.features import run
+
+    run(args.rest)  # our flags and Beam's; the job's own parser sorts them
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `bassnet` and its subcommands."""
     parser = argparse.ArgumentParser(prog="bassnet", description=__doc__)
@@ -51,12 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     render.set_defaults(func=_render)
+
+    features = sub.add_parser(
+        "features",
+        help="extract CQTs and bass descriptors into Parquet shards (an Apache Beam job)",
+        description="bassnet features --manifest M --out DIR [--metrics FILE] [beam options]; "
+        "see `bassnet features -- --help`. Flags we do not know go to Beam (e.g. --runner).",
+        add_help=False,
+    )
+    features.set_defaults(func=_features)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bassnet` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "features":
+        args.rest = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         args.func(args)
     except BassnetError as err:

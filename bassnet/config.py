@@ -130,3 +130,59 @@ class RenderConfig:
     def from_params(cls, params: dict[str, Any]) -> RenderConfig:
         """Read the `render` section of loaded params."""
         return _build(cls, params.get("render", {}), "render")
+
+
+CREPE_MODELS = ("tiny", "small", "medium", "large", "full")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Settings of the feature job (`features` section; paper §4.1–4.2)."""
+
+    crepe_model: str  # torchcrepe capacity: tiny … full (the paper's CREPE is "full")
+    f0_fmin_hz: float  # bass f0 search range (CREPE needs >= 32 Hz)
+    f0_fmax_hz: float
+    mix_f0_fmax_hz: float  # predominant-f0 range of the mix (from f0_fmin_hz)
+    mix_f0_splits: tuple[str, ...]  # splits whose mix f0 is computed (Fig. 8 needs "valid")
+    silence_db: float  # frames quieter than this (dBFS RMS) get f0 0 Hz without running CREPE
+    level_n_fft: int  # STFT size of the level descriptor
+    onset_threshold: float  # peak-picking threshold when scoring onsets against the truth
+    tracks_per_shard: int  # rows per Parquet shard
+    torch_threads: int  # per worker process
+    workers: int  # DirectRunner processes; 0 = one per CPU core
+    device: str  # "cpu", "cuda" or "auto" (cuda when available)
+
+    def __post_init__(self) -> None:
+        checks = {
+            f"crepe_model must be one of {CREPE_MODELS}": self.crepe_model in CREPE_MODELS,
+            "f0 range must satisfy 32 <= f0_fmin_hz < f0_fmax_hz <= 2006": 32
+            <= self.f0_fmin_hz
+            < self.f0_fmax_hz
+            <= 2006,
+            "mix_f0_fmax_hz must lie in (f0_fmin_hz, 2006]": self.f0_fmin_hz
+            < self.mix_f0_fmax_hz
+            <= 2006,
+            "level_n_fft must be a power of two >= 256": self.level_n_fft >= 256
+            and self.level_n_fft & (self.level_n_fft - 1) == 0,
+            "onset_threshold must lie in (0, 1)": 0 < self.onset_threshold < 1,
+            "tracks_per_shard must be >= 1": self.tracks_per_shard >= 1,
+            "torch_threads must be >= 1": self.torch_threads >= 1,
+            "workers must be >= 0": self.workers >= 0,
+            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+        }
+        failed = [msg for msg, ok in checks.items() if not ok]
+        if failed:
+            raise ConfigError("features: " + "; ".join(failed))
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> FeatureConfig:
+        """Read the `features` section of loaded params."""
+        return _build(cls, params.get("features", {}), "features")
+
+    def torch_device(self) -> str:
+        """The device to run networks on."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"

@@ -7,3 +7,11 @@ class BassnetError(Exception):
 
 class ConfigError(BassnetError, ValueError):
     """Bad parameters: an unknown dataset, a non-positive count, a missing soundfont, ..."""
+
+
+class AudioError(BassnetError, ValueError):
+    """Audio that cannot be used: unreadable, empty, non-finite, silent, mismatched stems."""
+
+
+class ManifestError(BassnetError, ValueError):
+    """A manifest that cannot be used: missing columns, duplicate ids, missing files."""

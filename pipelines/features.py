@@ -1,0 +1,407 @@
+"""The feature job (Apache Beam): manifest → audio → CQTs and bass descriptors → Parquet shards.
+
+    tracks ─ LoadTrack ─ AddCQT ─ AddF0 ─ AddOnset ─ AddLevel ─ ToRow ─ shard ─ WriteShard
+                └──────────┴───────┴────────┴──────────┴───────┴─→ failures.json
+
+Each step is a thin DoFn around `bassnet.features`: heavy models are built once per worker in
+`setup()`, a `Metrics.counter` counts what each step did, and a track that fails any step goes
+to the failures output with its name and the reason, while the others go on. Shards are written
+atomically (temporary file + rename), so a reader never sees a partial shard, and a killed run
+simply runs again. The same job runs on the DirectRunner (default: one process per core) and
+unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+import zlib
+from pathlib import Path
+
+import apache_beam as beam
+import numpy as np
+import pyarrow.parquet as pq
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.pvalue import TaggedOutput
+
+from bassnet import atomic
+from bassnet.audio_io import read_audio
+from bassnet.config import FeatureConfig, load_params
+from bassnet.constants import SR
+from bassnet.errors import AudioError, BassnetError, ManifestError
+from bassnet.features.audio import check_audio, mix_stems, resample, to_mono
+from bassnet.features.framing import frame_count
+from bassnet.features.schema import LABEL_ARRAYS, rows_to_table
+from pipelines.manifest import TrackSpec, read_manifest
+
+FAILED = "failed"
+NAMESPACE = "bassnet.features"
+LOG = logging.getLogger(__name__)
+
+
+class Step(beam.DoFn):
+    """A step that adds to a track's element; exceptions become per-track failures."""
+
+    name = "step"
+
+    def apply(self, element):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def process(self, element):
+        track_id = element.track_id if isinstance(element, TrackSpec) else element["track_id"]
+        try:
+            result = self.apply(element)
+        except Exception as err:  # noqa: BLE001 - any failure of one track is reported, not fatal
+            Metrics.counter(NAMESPACE, f"{self.name}_failed").inc()
+            LOG.warning("%s: %s failed: %s", track_id, self.name, err)
+            yield TaggedOutput(
+                FAILED,
+                {"track_id": track_id, "step": self.name, "error": f"{type(err).__name__}: {err}"},
+            )
+            return
+        Metrics.counter(NAMESPACE, f"{self.name}_ok").inc()
+        yield result
+
+
+def _fit(values: np.ndarray, n: int) -> np.ndarray:
+    """Trim or edge-pad a per-frame label array to n frames (labels are computed from the
+    song's nominal length, audio frames from its samples; they differ by at most a frame)."""
+    values = np.asarray(values)[:n]
+    return np.pad(values, (0, n - len(values)), mode="edge") if len(values) else values
+
+
+class LoadTrack(Step):
+    """Read the stems, check them, make the 16 kHz mono mix and bass; join the labels."""
+
+    name = "load"
+
+    def __init__(self, dataset: str, labels_path: str | None):
+        self.dataset, self.labels_path = dataset, labels_path
+
+    def setup(self):
+        self.labels = {}
+        if self.labels_path and Path(self.labels_path).is_file():
+            for row in pq.read_table(self.labels_path).to_pylist():
+                self.labels[row["track_id"]] = row
+
+    def apply(self, spec: TrackSpec) -> dict:
+        if spec.problems:
+            raise ManifestError("; ".join(spec.problems))
+        audio = {stem: read_audio(path) for stem, path in spec.stems.items()}
+        rates = {stem: sr for stem, (_, sr) in audio.items()}
+        if len(set(rates.values())) > 1:
+            raise AudioError(f"stems differ in sample rate: {rates}")
+        lengths = {stem: len(a) for stem, (a, _) in audio.items()}
+        if len(set(lengths.values())) > 1:
+            raise AudioError(f"stems differ in length (samples): {lengths}")
+        sr = next(iter(rates.values()))
+        mono = {stem: to_mono(a) for stem, (a, _) in audio.items()}
+        mix_names = ["mix"] if "mix" in mono else sorted(s for s in mono if s != "bass")
+        mix = resample(mix_stems([mono[s] for s in mix_names]), sr, SR)
+        bass = resample(mono["bass"], sr, SR)
+        check_audio(mix, "mix")
+        check_audio(bass, "bass")
+        n = frame_count(len(bass))
+        element = {
+            "track_id": spec.track_id,
+            "dataset": self.dataset,
+            "split": spec.split,
+            "n_frames": n,
+            "duration_s": len(bass) / SR,
+            "source_sample_rate": sr,
+            "stems": mix_names + ["bass"],
+            "mix": mix,
+            "bass": bass,
+        }
+        label = self.labels.get(spec.track_id)
+        if label is not None:
+            element.update(
+                tonic=label["tonic"],
+                mode=label["mode"],
+                tempo_bpm=label["tempo_bpm"],
+                instruments=label["chord_programs"],
+            )
+            element.update({k: _fit(label[k], n) for k in LABEL_ARRAYS})
+        return element
+
+
+class TorchStep(Step):
+    """A step with a torch model: device and threads from the config, model built in setup."""
+
+    def __init__(self, cfg: FeatureConfig):
+        self.cfg = cfg
+
+    def setup(self):
+        import torch
+
+        torch.set_num_threads(self.cfg.torch_threads)
+        self.device = self.cfg.torch_device()
+
+
+class AddCQT(TorchStep):
+    """Log-magnitude CQTs of the mix and of the bass, (frames, 264) float16."""
+
+    name = "cqt"
+
+    def setup(self):
+        from bassnet.features.cqt import CQT
+
+        super().setup()
+        self.cqt = CQT(self.device)
+
+    def apply(self, element: dict) -> dict:
+        element["cqt_mix"] = self.cqt(element["mix"]).astype(np.float16)
+        element["cqt_bass"] = self.cqt(element["bass"]).astype(np.float16)
+        return element
+
+
+class AddF0(TorchStep):
+    """Bass f0 and confidence with CREPE; the mix's predominant f0 on the configured splits."""
+
+    name = "f0"
+
+    def setup(self):
+        from bassnet.features.f0 import Crepe
+
+        super().setup()
+        self.crepe = Crepe(self.cfg.crepe_model, self.device)
+
+    def apply(self, element: dict) -> dict:
+        cfg = self.cfg
+        element["f0_hz"], element["f0_confidence"] = self.crepe(
+            element["bass"], cfg.f0_fmin_hz, cfg.f0_fmax_hz, cfg.silence_db
+        )
+        if element["split"] in cfg.mix_f0_splits:
+            element["f0_mix_hz"], _ = self.crepe(
+                element["mix"], cfg.f0_fmin_hz, cfg.mix_f0_fmax_hz, cfg.silence_db
+            )
+        return element
+
+
+class AddOnset(Step):
+    """Bass onset strength with madmom's CNN."""
+
+    name = "onset"
+
+    def setup(self):
+        from bassnet.features.onset import OnsetDetector
+
+        self.detector = OnsetDetector()
+
+    def apply(self, element: dict) -> dict:
+        element["onset"] = self.detector(element["bass"], SR)
+        return element
+
+
+class AddLevel(Step):
+    """Bass level in dB."""
+
+    name = "level"
+
+    def __init__(self, cfg: FeatureConfig):
+        self.cfg = cfg
+
+    def apply(self, element: dict) -> dict:
+        from bassnet.features.level import level_db
+
+        element["level_db"] = level_db(element["bass"], self.cfg.level_n_fft)
+        return element
+
+
+class ToRow(Step):
+    """Drop the waveforms: what is left is one shard row."""
+
+    name = "row"
+
+    def apply(self, element: dict) -> dict:
+        return {k: v for k, v in element.items() if k not in ("mix", "bass")}
+
+
+def shard_of(track_id: str, n_shards: int) -> int:
+    """The shard a track goes to: a stable hash of its id (same on every worker and run)."""
+    return zlib.crc32(track_id.encode("utf-8")) % n_shards
+
+
+def shard_name(index: int, n_shards: int) -> str:
+    """File name of shard `index`."""
+    return f"part-{index:05d}-of-{n_shards:05d}.parquet"
+
+
+class WriteShard(beam.DoFn):
+    """Write one shard's rows, sorted by track id, atomically."""
+
+    def __init__(self, out_dir: str, n_shards: int):
+        self.out_dir, self.n_shards = out_dir, n_shards
+
+    def process(self, keyed):
+        index, rows = keyed
+        rows = sorted(rows, key=lambda r: r["track_id"])
+        target = Path(self.out_dir) / shard_name(index, self.n_shards)
+        with atomic.atomic_path(target) as tmp:
+            pq.write_table(rows_to_table(rows), tmp, compression="zstd")
+        Metrics.counter(NAMESPACE, "shards_written").inc()
+        Metrics.counter(NAMESPACE, "tracks_written").inc(len(rows))
+        yield target.name
+
+
+def write_failures(failures: list[dict], out_dir: str) -> None:
+    """failures.json: one entry per failed track (id, step, error), sorted by id."""
+    failures = sorted(failures, key=lambda f: f["track_id"])
+    atomic.write_text(Path(out_dir) / "failures.json", json.dumps(failures, indent=2) + "\n")
+
+
+def build(
+    pipeline: beam.Pipeline,
+    tracks: list[TrackSpec],
+    cfg: FeatureConfig,
+    out_dir: str,
+    dataset: str,
+    labels_path: str | None,
+):
+    """Add the feature job to `pipeline`; returns (written shard names, failures) PCollections."""
+    n_shards = max(1, -(-len(tracks) // cfg.tracks_per_shard))
+    failures = []
+    pcoll = pipeline | "Tracks" >> beam.Create(tracks) | "Spread" >> beam.Reshuffle()
+    for label, step in [
+        ("Load", LoadTrack(dataset, labels_path)),
+        ("CQT", AddCQT(cfg)),
+        ("F0", AddF0(cfg)),
+        ("Onset", AddOnset()),
+        ("Level", AddLevel(cfg)),
+        ("Row", ToRow()),
+    ]:
+        result = pcoll | label >> beam.ParDo(step).with_outputs(FAILED, main="ok")
+        pcoll = result.ok
+        failures.append(result[FAILED])
+    shards = (
+        pcoll
+        | "Key" >> beam.Map(lambda row: (shard_of(row["track_id"], n_shards), row))
+        | "Group" >> beam.GroupByKey()
+        | "Write" >> beam.ParDo(WriteShard(out_dir, n_shards))
+    )
+    failed = (
+        failures
+        | "AllFailures" >> beam.Flatten()
+        | "Collect" >> beam.combiners.ToList()
+        | "WriteFailures" >> beam.Map(write_failures, out_dir)
+    )
+    return shards, failed
+
+
+def runner_options(beam_args: list[str], cfg: FeatureConfig) -> PipelineOptions:
+    """Beam options from the leftover command-line flags; with no --runner, the DirectRunner
+    in multi-processing mode on all cores (or `features.workers`)."""
+    options = PipelineOptions(beam_args)
+    standard = options.view_as(StandardOptions)
+    if standard.runner is None:
+        standard.runner = "DirectRunner"
+        direct = options.view_as(DirectOptions)
+        direct.direct_running_mode = "multi_processing"
+        direct.direct_num_workers = cfg.workers or os.cpu_count() or 1
+    return options
+
+
+def feature_metrics(out_dir: Path, cfg: FeatureConfig) -> dict:
+    """Counts, storage and accuracy against the MIDI truth (when the shards carry labels)."""
+    from bassnet.features.accuracy import onset_f_measure, raw_pitch_accuracy
+
+    parts = sorted(out_dir.glob("part-*.parquet"))
+    failures = json.loads((out_dir / "failures.json").read_text())
+    cols = ["track_id", "duration_s", "f0_hz", "onset", "bass_pitch", "bass_onset"]
+    rows = [r for p in parts for r in pq.read_table(p, columns=cols).to_pylist()]
+    minutes = sum(r["duration_s"] for r in rows) / 60
+    metrics = {
+        "tracks": len(rows),
+        "failed": len(failures),
+        "audio_minutes": round(minutes, 2),
+        "bytes_per_audio_minute": round(sum(p.stat().st_size for p in parts) / max(minutes, 1e-9)),
+        "crepe_model": cfg.crepe_model,
+    }
+    labelled = [r for r in rows if r["bass_pitch"] is not None]
+    if labelled:
+        f0 = np.concatenate([np.asarray(r["f0_hz"]) for r in labelled])
+        pitch = np.concatenate([np.asarray(r["bass_pitch"]) for r in labelled])
+        metrics["f0_raw_pitch_accuracy"] = round(raw_pitch_accuracy(f0, pitch), 4)
+        metrics["onset_f_measure"] = round(
+            float(
+                np.mean(
+                    [
+                        onset_f_measure(
+                            np.asarray(r["onset"]), np.asarray(r["bass_onset"]), cfg.onset_threshold
+                        )
+                        for r in labelled
+                    ]
+                )
+            ),
+            4,
+        )
+    return metrics
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """`bassnet features`: parse our flags, pass the rest to Beam, run, summarise."""
+    parser = argparse.ArgumentParser(prog="bassnet features", description=__doc__.split("\n")[0])
+    parser.add_argument("--manifest", required=True, help="CSV: track_id,stem,path[,split]")
+    parser.add_argument("--out", required=True, help="folder for part-*.parquet shards")
+    parser.add_argument(
+        "--dataset", help="dataset name stored in the rows (default: the manifest's folder name)"
+    )
+    parser.add_argument("--metrics", help="also write the metrics JSON here")
+    parser.add_argument("--params", help="params file (default: ./params.yaml)")
+    parser.add_argument("--profile", help="profile in the params file")
+    args, beam_args = parser.parse_known_args(argv)
+
+    cfg = FeatureConfig.from_params(load_params(args.params, args.profile))
+    manifest = Path(args.manifest)
+    tracks = read_manifest(manifest)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BassnetError(f"output folder {out_dir} exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("part-*.parquet"):  # shards of an earlier run
+        stale.unlink()
+    labels = manifest.parent / "labels.parquet"
+    dataset = args.dataset or manifest.resolve().parent.name
+
+    started = time.perf_counter()
+    options = runner_options(beam_args, cfg)
+    print(
+        f"features {dataset}: {len(tracks)} tracks on "
+        f"{options.view_as(StandardOptions).runner} ...",
+        flush=True,
+    )
+    with beam.Pipeline(options=options) as pipeline:
+        build(
+            pipeline,
+            tracks,
+            cfg,
+            str(out_dir.resolve()),
+            dataset,
+            str(labels.resolve()) if labels.is_file() else None,
+        )
+    wall = time.perf_counter() - started
+
+    metrics = feature_metrics(out_dir, cfg)
+    if args.metrics:
+        atomic.write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+    accuracy = ""
+    if "f0_raw_pitch_accuracy" in metrics:
+        accuracy = (
+            f", f0 RPA {metrics['f0_raw_pitch_accuracy']:.3f}, "
+            f"onset F {metrics['onset_f_measure']:.3f}"
+        )
+    print(
+        f"features {dataset}: {metrics['tracks']} tracks, {metrics['failed']} failed "
+        f"(see {out_dir / 'failures.json'}), {metrics['audio_minutes']:.1f} min of audio in "
+        f"{wall:.1f} s ({metrics['audio_minutes'] * 60 / wall:.1f}x real time){accuracy} "
+        f"-> {out_dir}"
+    )
+    return metrics
+
+
+if __name__ == "__main__":
+    run()

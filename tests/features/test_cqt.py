@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from bassnet.features.cqt import CQT, LOG_FLOOR, N_BINS, bin_frequencies, hz_to_bin
+from tests.features.signals import sine
+
+
+@pytest.fixture(scope="module")
+def cqt():
+    return CQT()
+
+
+def test_a_sine_at_midi_45_peaks_at_its_bin(cqt):
+    # MIDI 45 = A2 = 110 Hz = 2 octaves above 27.5 Hz = bin 72
+    assert hz_to_bin(110.0) == pytest.approx(72)
+    spec = cqt(sine(110.0, 2.0, amplitude=0.5))
+    assert spec.shape == (1 + 32000 // 160, N_BINS)
+    middle = spec[50:-50]
+    assert np.all(middle.argmax(axis=1) == 72)
+    # 'wrap' normalisation: a sine's peak magnitude equals its amplitude
+    assert np.exp(middle[:, 72]).mean() == pytest.approx(0.5, rel=0.02)
+
+
+def test_chunking_changes_nothing(cqt):
+    x = sine(55.0, 1.3) + sine(440.0, 1.3, 0.1)
+    np.testing.assert_array_equal(cqt(x, chunk_frames=7), cqt(x, chunk_frames=10_000))
+
+
+def test_silence_is_at_the_floor(cqt):
+    spec = cqt(np.zeros(4000, np.float32))
+    assert np.allclose(spec, np.log(LOG_FLOOR))
+
+
+def test_bin_frequencies_span_88_semitones():
+    f = bin_frequencies()
+    assert f[0] == 27.5 and f[36] == pytest.approx(55.0)
+    assert f[-1] == pytest.approx(27.5 * 2 ** (263 / 36))

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from bassnet.features.accuracy import onset_f_measure, pick_onsets, raw_pitch_accuracy
+from bassnet.features.level import level_db
+from bassnet.features.onset import OnsetDetector
+from tests.features.signals import bursts, sine
+
+TIMES = [0.5, 1.0, 1.73, 2.4]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return OnsetDetector()
+
+
+def test_bursts_at_known_times_give_onsets_there(detector):
+    strength = detector(bursts(TIMES, 3.0))
+    assert len(strength) == 1 + 48000 // 160
+    picked = pick_onsets(strength)
+    assert len(picked) == len(TIMES)
+    np.testing.assert_allclose(picked, TIMES, atol=0.02)
+
+
+def test_silence_gives_no_onsets(detector):
+    assert len(pick_onsets(detector(np.zeros(32000, np.float32)))) == 0
+
+
+def test_onset_strength_at_another_sample_rate(detector):
+    x = bursts(TIMES, 3.0)
+    x44 = np.repeat(x, 3)  # crude 48 kHz version: same onset times
+    picked = pick_onsets(detector(x44, sr=48_000))
+    np.testing.assert_allclose(picked, TIMES, atol=0.02)
+
+
+def test_level_of_known_signals():
+    assert level_db(sine(110, 1.0, amplitude=1.0))[20:-20] == pytest.approx(-3.01, abs=0.05)
+    assert level_db(sine(110, 1.0, amplitude=0.1))[20:-20] == pytest.approx(-23.01, abs=0.05)
+    silent = level_db(np.zeros(1600, np.float32))
+    assert len(silent) == 11 and np.all(silent == -100)
+
+
+def test_accuracy_measures_on_known_answers():
+    truth = np.array([45, 45, -1, 57, 57])
+    f0 = np.array([110.0, 112.0, 0.0, 220.0, 250.0])  # 112 Hz is 31 cents off; 250 Hz is not
+    assert raw_pitch_accuracy(f0, truth) == pytest.approx(3 / 4)
+    onsets = np.zeros(300)
+    onsets[[50, 100]] = 1
+    strength = np.zeros(300)
+    strength[[52, 100, 200]] = 0.9  # one hit within 50 ms, one exact, one false
+    assert onset_f_measure(strength, onsets) == pytest.approx(0.8)
