@@ -1,7 +1,7 @@
 """The feature job (Apache Beam): manifest → audio → CQTs and bass descriptors → Parquet shards.
 
-    tracks ─ LoadTrack ─ AddCQT ─ AddF0 ─ AddOnset ─ AddLevel ─ ToRow ─ shard ─ WriteShard
-                └──────────┴───────┴────────┴──────────┴───────┴─→ failures.json
+    tracks ─ LoadTrack ─ AddCQT ─ AddF0 ─ AddOnset ─ AddLevel ─ ToRow ─ by shard ─ WriteGroup
+    (a track that fails a step passes the later ones as a Failure, grouped into failures.json)
 
 Each step is a thin DoFn around `bassnet.features`: heavy models are built once per worker in
 `setup()`, a `Metrics.counter` counts what each step did, and a track that fails any step goes
@@ -19,6 +19,7 @@ import logging
 import os
 import time
 import zlib
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import apache_beam as beam
@@ -26,7 +27,6 @@ import numpy as np
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
-from apache_beam.pvalue import TaggedOutput
 
 from bassnet import atomic
 from bassnet.audio_io import read_audio
@@ -38,13 +38,25 @@ from bassnet.features.framing import frame_count
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table
 from pipelines.manifest import TrackSpec, read_manifest
 
-FAILED = "failed"
 NAMESPACE = "bassnet.features"
 LOG = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A track that failed a step, and why. Later steps pass it on untouched."""
+
+    track_id: str
+    step: str
+    error: str
+
+
 class Step(beam.DoFn):
-    """A step that adds to a track's element; exceptions become per-track failures."""
+    """A step that adds to a track's element; an exception becomes the track's Failure.
+
+    Failures travel in the main output rather than a tagged one: the Dask runner does not keep
+    tagged outputs apart (measured with Beam 2.77), and this works on every runner.
+    """
 
     name = "step"
 
@@ -52,16 +64,16 @@ class Step(beam.DoFn):
         raise NotImplementedError
 
     def process(self, element):
+        if isinstance(element, Failure):
+            yield element
+            return
         track_id = element.track_id if isinstance(element, TrackSpec) else element["track_id"]
         try:
             result = self.apply(element)
         except Exception as err:  # noqa: BLE001 - any failure of one track is reported, not fatal
             Metrics.counter(NAMESPACE, f"{self.name}_failed").inc()
             LOG.warning("%s: %s failed: %s", track_id, self.name, err)
-            yield TaggedOutput(
-                FAILED,
-                {"track_id": track_id, "step": self.name, "error": f"{type(err).__name__}: {err}"},
-            )
+            yield Failure(track_id, self.name, f"{type(err).__name__}: {err}")
             return
         Metrics.counter(NAMESPACE, f"{self.name}_ok").inc()
         yield result
@@ -226,21 +238,45 @@ def shard_of(track_id: str, n_shards: int) -> int:
     return zlib.crc32(track_id.encode("utf-8")) % n_shards
 
 
+# The glue below is DoFn classes rather than lambdas in beam.Map/Filter, and the graph is one
+# chain with no branches: the Dask runner pickles such lambdas by value, losing this module's
+# names, and feeds a PCollection with two consumers to only one of them (both measured with
+# Beam 2.77 and Dask 2026.8).
+
+FAILURES_KEY = -1  # the group that collects failures; shards are 0..n-1
+
+
+class KeyByShard(beam.DoFn):
+    """(shard index, row) for a finished row; (FAILURES_KEY, failure) for a failure."""
+
+    def __init__(self, n_shards: int):
+        self.n_shards = n_shards
+
+    def process(self, element):
+        if isinstance(element, Failure):
+            yield FAILURES_KEY, element
+        else:
+            yield shard_of(element["track_id"], self.n_shards), element
+
+
 def shard_name(index: int, n_shards: int) -> str:
     """File name of shard `index`."""
     return f"part-{index:05d}-of-{n_shards:05d}.parquet"
 
 
-class WriteShard(beam.DoFn):
-    """Write one shard's rows, sorted by track id, atomically."""
+class WriteGroup(beam.DoFn):
+    """Write one shard's rows, sorted by track id, or the failures file; atomically."""
 
     def __init__(self, out_dir: str, n_shards: int):
         self.out_dir, self.n_shards = out_dir, n_shards
 
     def process(self, keyed):
-        index, rows = keyed
-        rows = sorted(rows, key=lambda r: r["track_id"])
-        target = Path(self.out_dir) / shard_name(index, self.n_shards)
+        key, elements = keyed
+        if key == FAILURES_KEY:
+            yield write_failures(list(elements), Path(self.out_dir))
+            return
+        rows = sorted(elements, key=lambda r: r["track_id"])
+        target = Path(self.out_dir) / shard_name(key, self.n_shards)
         with atomic.atomic_path(target) as tmp:
             pq.write_table(rows_to_table(rows), tmp, compression="zstd")
         Metrics.counter(NAMESPACE, "shards_written").inc()
@@ -248,10 +284,11 @@ class WriteShard(beam.DoFn):
         yield target.name
 
 
-def write_failures(failures: list[dict], out_dir: str) -> None:
+def write_failures(failures: list[Failure], out_dir: Path) -> str:
     """failures.json: one entry per failed track (id, step, error), sorted by id."""
-    failures = sorted(failures, key=lambda f: f["track_id"])
-    atomic.write_text(Path(out_dir) / "failures.json", json.dumps(failures, indent=2) + "\n")
+    entries = [asdict(f) for f in sorted(failures, key=lambda f: f.track_id)]
+    atomic.write_text(out_dir / "failures.json", json.dumps(entries, indent=2) + "\n")
+    return "failures.json"
 
 
 def build(
@@ -262,9 +299,11 @@ def build(
     dataset: str,
     labels_path: str | None,
 ):
-    """Add the feature job to `pipeline`; returns (written shard names, failures) PCollections."""
+    """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
+
+    failures.json is written only when a track failed: `run` writes an empty one first.
+    """
     n_shards = max(1, -(-len(tracks) // cfg.tracks_per_shard))
-    failures = []
     pcoll = pipeline | "Tracks" >> beam.Create(tracks) | "Spread" >> beam.Reshuffle()
     for label, step in [
         ("Load", LoadTrack(dataset, labels_path)),
@@ -274,22 +313,13 @@ def build(
         ("Level", AddLevel(cfg)),
         ("Row", ToRow()),
     ]:
-        result = pcoll | label >> beam.ParDo(step).with_outputs(FAILED, main="ok")
-        pcoll = result.ok
-        failures.append(result[FAILED])
-    shards = (
+        pcoll = pcoll | label >> beam.ParDo(step)
+    return (
         pcoll
-        | "Key" >> beam.Map(lambda row: (shard_of(row["track_id"], n_shards), row))
+        | "Key" >> beam.ParDo(KeyByShard(n_shards))
         | "Group" >> beam.GroupByKey()
-        | "Write" >> beam.ParDo(WriteShard(out_dir, n_shards))
+        | "Write" >> beam.ParDo(WriteGroup(out_dir, n_shards))
     )
-    failed = (
-        failures
-        | "AllFailures" >> beam.Flatten()
-        | "Collect" >> beam.combiners.ToList()
-        | "WriteFailures" >> beam.Map(write_failures, out_dir)
-    )
-    return shards, failed
 
 
 def runner_options(beam_args: list[str], cfg: FeatureConfig) -> PipelineOptions:
@@ -362,8 +392,10 @@ def run(argv: list[str] | None = None) -> dict:
     if out_dir.exists() and not out_dir.is_dir():
         raise BassnetError(f"output folder {out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob("part-*.parquet"):  # shards of an earlier run
+    # Shards of an earlier run, and temporary files of a killed one, go before this run writes.
+    for stale in [*out_dir.glob("part-*.parquet"), *out_dir.glob(".part-*.tmp")]:
         stale.unlink()
+    write_failures([], out_dir)
     labels = manifest.parent / "labels.parquet"
     dataset = args.dataset or manifest.resolve().parent.name
 
