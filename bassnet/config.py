@@ -145,6 +145,7 @@ class FeatureConfig:
     mix_f0_fmax_hz: float  # predominant-f0 range of the mix (from f0_fmin_hz)
     mix_f0_splits: tuple[str, ...]  # splits whose mix f0 is computed (Fig. 8 needs "valid")
     silence_db: float  # frames quieter than this (dBFS RMS) get f0 0 Hz without running CREPE
+    f0_stride: int  # 1: CREPE on every frame; 2: every other, refined where notes change
     level_n_fft: int  # STFT size of the level descriptor
     onset_threshold: float  # peak-picking threshold when scoring onsets against the truth
     tracks_per_shard: int  # rows per Parquet shard
@@ -167,6 +168,7 @@ class FeatureConfig:
             "onset_threshold must lie in (0, 1)": 0 < self.onset_threshold < 1,
             "tracks_per_shard must be >= 1": self.tracks_per_shard >= 1,
             "torch_threads must be >= 1": self.torch_threads >= 1,
+            "f0_stride must be 1 or 2": self.f0_stride in (1, 2),
             "workers must be >= 0": self.workers >= 0,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
         }

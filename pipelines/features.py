@@ -17,6 +17,8 @@ import argparse
 import json
 import logging
 import os
+import shutil
+import threading
 import time
 import zlib
 from dataclasses import asdict, dataclass
@@ -27,6 +29,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from tqdm import tqdm
 
 from bassnet import atomic
 from bassnet.audio_io import read_audio
@@ -59,6 +62,12 @@ class Step(beam.DoFn):
     """
 
     name = "step"
+    progress_dir: str | None = None  # where finished tracks leave a marker (see `run`)
+
+    def done(self, track_id: str) -> None:
+        """Mark a track finished (as a row or a failure) for the progress bar."""
+        if self.progress_dir:
+            Path(self.progress_dir, track_id).touch()
 
     def apply(self, element):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -73,6 +82,7 @@ class Step(beam.DoFn):
         except Exception as err:  # noqa: BLE001 - any failure of one track is reported, not fatal
             Metrics.counter(NAMESPACE, f"{self.name}_failed").inc()
             LOG.warning("%s: %s failed: %s", track_id, self.name, err)
+            self.done(track_id)
             yield Failure(track_id, self.name, f"{type(err).__name__}: {err}")
             return
         Metrics.counter(NAMESPACE, f"{self.name}_ok").inc()
@@ -185,11 +195,11 @@ class AddF0(TorchStep):
     def apply(self, element: dict) -> dict:
         cfg = self.cfg
         element["f0_hz"], element["f0_confidence"] = self.crepe(
-            element["bass"], cfg.f0_fmin_hz, cfg.f0_fmax_hz, cfg.silence_db
+            element["bass"], cfg.f0_fmin_hz, cfg.f0_fmax_hz, cfg.silence_db, cfg.f0_stride
         )
         if element["split"] in cfg.mix_f0_splits:
             element["f0_mix_hz"], _ = self.crepe(
-                element["mix"], cfg.f0_fmin_hz, cfg.mix_f0_fmax_hz, cfg.silence_db
+                element["mix"], cfg.f0_fmin_hz, cfg.mix_f0_fmax_hz, cfg.silence_db, cfg.f0_stride
             )
         return element
 
@@ -230,6 +240,7 @@ class ToRow(Step):
     name = "row"
 
     def apply(self, element: dict) -> dict:
+        self.done(element["track_id"])
         return {k: v for k, v in element.items() if k not in ("mix", "bass")}
 
 
@@ -298,6 +309,7 @@ def build(
     out_dir: str,
     dataset: str,
     labels_path: str | None,
+    progress_dir: str | None = None,
 ):
     """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
 
@@ -313,6 +325,7 @@ def build(
         ("Level", AddLevel(cfg)),
         ("Row", ToRow()),
     ]:
+        step.progress_dir = progress_dir
         pcoll = pcoll | label >> beam.ParDo(step)
     return (
         pcoll
@@ -325,6 +338,8 @@ def build(
 def runner_options(beam_args: list[str], cfg: FeatureConfig) -> PipelineOptions:
     """Beam options from the leftover command-line flags; with no --runner, the DirectRunner
     in multi-processing mode on all cores (or `features.workers`)."""
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        beam_args = [*beam_args, "--default_sdk_harness_log_level=WARNING"]  # quiet workers
     options = PipelineOptions(beam_args)
     standard = options.view_as(StandardOptions)
     if standard.runner is None:
@@ -372,6 +387,26 @@ def feature_metrics(out_dir: Path, cfg: FeatureConfig) -> dict:
     return metrics
 
 
+def run_with_progress(pipeline: beam.Pipeline, progress: Path, total: int, desc: str) -> None:
+    """Run the pipeline in a thread while a progress bar counts the tracks' markers."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            pipeline.run().wait_until_finish()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(err)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    with tqdm(total=total, desc=desc, unit="track") as bar:
+        while thread.is_alive():
+            thread.join(timeout=1.0)
+            bar.update(sum(1 for _ in progress.iterdir()) - bar.n)
+    if errors:
+        raise errors[0]
+
+
 def run(argv: list[str] | None = None) -> dict:
     """`bassnet features`: parse our flags, pass the rest to Beam, run, summarise."""
     parser = argparse.ArgumentParser(prog="bassnet features", description=__doc__.split("\n")[0])
@@ -406,15 +441,23 @@ def run(argv: list[str] | None = None) -> dict:
         f"{options.view_as(StandardOptions).runner} ...",
         flush=True,
     )
-    with beam.Pipeline(options=options) as pipeline:
-        build(
-            pipeline,
-            tracks,
-            cfg,
-            str(out_dir.resolve()),
-            dataset,
-            str(labels.resolve()) if labels.is_file() else None,
-        )
+    progress = out_dir / ".progress"
+    shutil.rmtree(progress, ignore_errors=True)
+    progress.mkdir()
+    pipeline = beam.Pipeline(options=options)
+    build(
+        pipeline,
+        tracks,
+        cfg,
+        str(out_dir.resolve()),
+        dataset,
+        str(labels.resolve()) if labels.is_file() else None,
+        str(progress.resolve()),
+    )
+    try:
+        run_with_progress(pipeline, progress, len(tracks), f"features {dataset}")
+    finally:
+        shutil.rmtree(progress, ignore_errors=True)
     wall = time.perf_counter() - started
 
     metrics = feature_metrics(out_dir, cfg)

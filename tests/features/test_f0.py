@@ -43,3 +43,18 @@ def test_decode_is_the_weighted_mean_around_the_peak_and_has_no_dither():
     assert f0[1].item() == pytest.approx(10 * 2 ** ((BIN_CENTS[200] + 10) / 1200), rel=1e-6)
     assert conf.tolist() == pytest.approx([0.9, 0.8])
     assert torch.equal(decode(probs, 32.0, 1000.0)[0], f0)
+
+
+def test_stride_two_is_exact_at_note_changes(crepe):
+    # 110 Hz, then 147 Hz, then silence, then 98 Hz: every change must be found
+    x = np.concatenate(
+        [sine(110.0, 0.5), sine(146.8, 0.53), np.zeros(4000, np.float32), sine(98.0, 0.47)]
+    )
+    f0_1, conf_1 = crepe(x, fmax_hz=500.0, stride=1)
+    f0_2, conf_2 = crepe(x, fmax_hz=500.0, stride=2)
+    voiced = (f0_1 > 0) & (f0_2 > 0)
+    np.testing.assert_array_equal(f0_1 > 0, f0_2 > 0)
+    cents = 1200 * np.abs(np.log2(f0_2[voiced] / f0_1[voiced]))
+    assert np.percentile(cents, 99) < 10 and cents.max() < 50  # RPA tolerance is 50
+    with pytest.raises(ValueError, match="stride"):
+        crepe(x, stride=3)
