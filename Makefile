@@ -53,6 +53,7 @@ lint: setup
 
 bench: setup
 	$(RUN) python benchmarks/render.py
+	$(RUN) python benchmarks/features.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -74,6 +74,13 @@ def _build(cls: type, section: dict[str, Any], where: str):
     return cls(**values)
 
 
+def _raise_failed(checks: dict[str, bool], section: str) -> None:
+    """Raise one ConfigError naming every check of `section` that failed."""
+    failed = [msg for msg, ok in checks.items() if not ok]
+    if failed:
+        raise ConfigError(f"{section}: " + "; ".join(failed))
+
+
 @dataclass(frozen=True)
 class RenderConfig:
     """Settings of the artificial datasets (`render` section); paper §5.1 values in comments."""
@@ -122,9 +129,7 @@ class RenderConfig:
             "valid_fraction must lie in [0, 1)": 0 <= self.valid_fraction < 1,
             "workers must be >= 0": self.workers >= 0,
         }
-        failed = [msg for msg, ok in checks.items() if not ok]
-        if failed:
-            raise ConfigError("render: " + "; ".join(failed))
+        _raise_failed(checks, "render")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RenderConfig:
@@ -172,9 +177,7 @@ class FeatureConfig:
             "workers must be >= 0": self.workers >= 0,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
         }
-        failed = [msg for msg, ok in checks.items() if not ok]
-        if failed:
-            raise ConfigError("features: " + "; ".join(failed))
+        _raise_failed(checks, "features")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FeatureConfig:

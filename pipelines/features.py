@@ -113,16 +113,18 @@ class LoadTrack(Step):
     def apply(self, spec: TrackSpec) -> dict:
         if spec.problems:
             raise ManifestError("; ".join(spec.problems))
-        audio = {stem: read_audio(path) for stem, path in spec.stems.items()}
-        rates = {stem: sr for stem, (_, sr) in audio.items()}
+        mix_names = ["mix"] if "mix" in spec.stems else sorted(set(spec.stems) - {"bass"})
+        mono, rates = {}, {}
+        for stem in [*mix_names, "bass"]:  # one file's channels in memory at a time
+            audio, rates[stem] = read_audio(spec.stems[stem])
+            mono[stem] = to_mono(audio)
+            del audio
         if len(set(rates.values())) > 1:
             raise AudioError(f"stems differ in sample rate: {rates}")
-        lengths = {stem: len(a) for stem, (a, _) in audio.items()}
+        lengths = {stem: len(a) for stem, a in mono.items()}
         if len(set(lengths.values())) > 1:
             raise AudioError(f"stems differ in length (samples): {lengths}")
-        sr = next(iter(rates.values()))
-        mono = {stem: to_mono(a) for stem, (a, _) in audio.items()}
-        mix_names = ["mix"] if "mix" in mono else sorted(s for s in mono if s != "bass")
+        sr = rates["bass"]
         mix = resample(mix_stems([mono[s] for s in mix_names]), sr, SR)
         bass = resample(mono["bass"], sr, SR)
         check_audio(mix, "mix")
@@ -345,8 +347,10 @@ def runner_options(beam_args: list[str], cfg: FeatureConfig) -> PipelineOptions:
     if standard.runner is None:
         standard.runner = "DirectRunner"
         direct = options.view_as(DirectOptions)
-        direct.direct_running_mode = "multi_processing"
-        direct.direct_num_workers = cfg.workers or os.cpu_count() or 1
+        if not any(a.startswith("--direct_running_mode") for a in beam_args):
+            direct.direct_running_mode = "multi_processing"
+        if not any(a.startswith("--direct_num_workers") for a in beam_args):
+            direct.direct_num_workers = cfg.workers or os.cpu_count() or 1
     return options
 
 

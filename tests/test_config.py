@@ -27,3 +27,18 @@ def test_missing_key_is_named(tmp_path):
     params.write_text("profile: p\nrender: {songs: 3}\nprofiles: {p: {}}\n")
     with pytest.raises(ConfigError, match="missing keys .*'seconds'"):
         RenderConfig.from_params(load_params(params))
+
+
+def test_feature_config_checks_are_named():
+    import dataclasses
+
+    from bassnet.config import FeatureConfig
+
+    cfg = FeatureConfig.from_params(load_params(REPO_PARAMS, "default"))
+    assert cfg.crepe_model == "tiny" and cfg.f0_stride == 2
+    paper = FeatureConfig.from_params(load_params(REPO_PARAMS, "paper"))
+    assert paper.crepe_model == "full" and paper.f0_stride == 1
+    with pytest.raises(ConfigError, match="crepe_model"):
+        dataclasses.replace(cfg, crepe_model="huge")
+    with pytest.raises(ConfigError, match="f0 range"):
+        dataclasses.replace(cfg, f0_fmin_hz=20.0)

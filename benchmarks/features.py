@@ -1,0 +1,141 @@
+"""Benchmark: feature extraction speed and accuracy on rendered A1 songs (default profile).
+
+Prints seconds of audio per second of compute (× real time) for each descriptor in one process
+(one torch thread, as in a worker), CREPE's accuracy by model size against the MIDI truth, and
+the whole Beam job on the DirectRunner with one process per core. With a GPU (torch sees CUDA),
+also the whole job on it with the full CREPE model. Writes benchmarks/results/features.json.
+
+Usage: python benchmarks/features.py [--songs N] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+from bassnet.audio_io import read_audio
+from bassnet.config import FeatureConfig, RenderConfig, load_params
+from bassnet.features.accuracy import raw_pitch_accuracy
+from bassnet.features.audio import resample, to_mono
+from bassnet.features.cqt import CQT
+from bassnet.features.f0 import Crepe
+from bassnet.features.level import level_db
+from bassnet.features.onset import OnsetDetector
+from bassnet.synth.dataset import render_dataset
+
+RESULTS = Path(__file__).parent / "results" / "features.json"
+
+
+def timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - started
+
+
+def job_speed(manifest: Path, out: Path, extra: list[str]) -> dict:
+    from pipelines.features import run
+
+    started = time.perf_counter()
+    metrics = run(["--manifest", str(manifest), "--out", str(out), *extra])
+    wall = time.perf_counter() - started
+    return {
+        "x_realtime": round(metrics["audio_minutes"] * 60 / wall, 2),
+        "wall_s": round(wall, 1),
+        "f0_raw_pitch_accuracy": metrics["f0_raw_pitch_accuracy"],
+        "onset_f_measure": metrics["onset_f_measure"],
+        "bytes_per_audio_minute": metrics["bytes_per_audio_minute"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--songs", type=int, default=8, help="songs for the whole-job figure")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    params = load_params(profile="default")
+    render_cfg = RenderConfig.from_params(params)
+    cfg = FeatureConfig.from_params(params)
+    torch.set_num_threads(1)
+    results: dict = {"profile": "default", "cpus": os.cpu_count(), "crepe_model": cfg.crepe_model}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        render_dataset(
+            "A1", tmp / "A1", args.songs, render_cfg.seeds["A1"], render_cfg, progress=False
+        )
+        labels = pq.read_table(tmp / "A1" / "labels.parquet").to_pylist()
+        songs = []
+        for row in labels[:2]:
+            audio = {}
+            for stem in ("mix", "bass"):
+                data, sr = read_audio(tmp / "A1" / "audio" / f"{row['track_id']}.{stem}.wav")
+                audio[stem] = resample(to_mono(data), sr)
+            songs.append((audio, np.asarray(row["bass_pitch"])))
+        seconds = sum(len(a["bass"]) for a, _ in songs) / 16000
+
+        cqt, onset = CQT(), OnsetDetector()
+        per_step = {
+            "cqt_mix_and_bass": lambda a: (cqt(a["mix"]), cqt(a["bass"])),
+            "onset": lambda a: onset(a["bass"]),
+            "level": lambda a: level_db(a["bass"], cfg.level_n_fft),
+        }
+        speed = {}
+        for name, fn in per_step.items():
+            total = sum(timed(fn, a)[1] for a, _ in songs)
+            speed[name] = round(seconds / total, 1)
+        crepe_runs = {}
+        for model, stride in (("tiny", 1), ("tiny", 2), ("full", 1)):
+            crepe = Crepe(model)
+            clip = (
+                songs
+                if model == "tiny"
+                else [({"bass": songs[0][0]["bass"][: 10 * 16000]}, songs[0][1][:1001])]
+            )
+            clip_s = sum(len(a["bass"]) for a, _ in clip) / 16000
+            total, correct = 0.0, []
+            for audio, truth in clip:
+                (f0, _), wall = timed(
+                    crepe, audio["bass"], cfg.f0_fmin_hz, cfg.f0_fmax_hz, cfg.silence_db, stride
+                )
+                total += wall
+                correct.append(raw_pitch_accuracy(f0, truth))
+            crepe_runs[f"{model}_stride{stride}"] = {
+                "x_realtime": round(clip_s / total, 2),
+                "raw_pitch_accuracy": round(float(np.mean(correct)), 4),
+                "audio_s": round(clip_s, 1),
+            }
+        speed["crepe"] = crepe_runs
+        results["per_descriptor_one_thread"] = speed
+        print(json.dumps(speed, indent=2))
+
+        manifest = tmp / "A1" / "manifest.csv"
+        results["job_direct_runner"] = job_speed(manifest, tmp / "f1", [])
+        results["job_direct_runner"]["songs"] = args.songs
+        print("whole job, DirectRunner:", results["job_direct_runner"])
+        if torch.cuda.is_available():
+            gpu_params = tmp / "gpu.yaml"
+            gpu = dataclasses.replace(cfg, crepe_model="full", f0_stride=1, device="cuda")
+            raw = dict(params, features=dataclasses.asdict(gpu), profile="gpu")
+            raw["profiles"] = {"gpu": {}}
+            raw["features"]["mix_f0_splits"] = list(gpu.mix_f0_splits)
+            gpu_params.write_text(json.dumps(raw))
+            results["job_gpu_full_crepe"] = job_speed(
+                manifest, tmp / "f2", ["--params", str(gpu_params)]
+            )
+            results["gpu"] = torch.cuda.get_device_name(0)
+            print("whole job, GPU, full CREPE:", results["job_gpu_full_crepe"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
