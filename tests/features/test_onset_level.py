@@ -49,3 +49,11 @@ def test_accuracy_measures_on_known_answers():
     strength = np.zeros(300)
     strength[[52, 100, 200]] = 0.9  # one hit within 50 ms, one exact, one false
     assert onset_f_measure(strength, onsets) == pytest.approx(0.8)
+
+
+def test_chunked_onsets_equal_one_pass(detector):
+    x = bursts([0.3, 1.1, 2.05, 2.9, 3.5], 4.0)
+    whole = detector(x, chunk_frames=10_000)
+    chunked = detector(x, chunk_frames=70, margin_frames=100)
+    assert len(chunked) == len(whole)
+    np.testing.assert_allclose(chunked, whole, atol=1e-4)
