@@ -10,25 +10,36 @@ import soundfile as sf
 from bassnet.errors import AudioError
 
 
-def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read any file libsndfile reads → ((samples, channels) float32 in [-1, 1], Hz).
+def _check_truncation(path: Path, info) -> None:
+    """libsndfile reads what is there of a cut-off WAV/AIFF and notes the header's claim."""
+    for line in info.extra_info.splitlines():
+        if line.lower().startswith(("data", "ssnd")) and "should be" in line:
+            raise AudioError(f"{path}: truncated file ({line.strip()})")
 
-    Raises AudioError for a missing, unreadable, truncated, empty or non-finite file.
+
+def read_mono(path: str | Path, block_seconds: float = 30.0) -> tuple[np.ndarray, int]:
+    """Read a file as mono: (samples,) float32, the mean of its channels, and its rate in Hz.
+
+    Reads block by block, so a long multichannel file never sits in memory whole (a 20-minute
+    stereo 44.1 kHz file would take 423 MB as float32). Raises AudioError for a missing,
+    unreadable, truncated, empty or non-finite file.
     """
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: file not found")
     try:
         info = sf.info(path)
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+        _check_truncation(path, info)
+        blocksize = max(1, int(block_seconds * info.samplerate))
+        blocks = [
+            block.mean(axis=1, dtype=np.float32)
+            for block in sf.blocks(path, blocksize=blocksize, dtype="float32", always_2d=True)
+        ]
     except (sf.LibsndfileError, RuntimeError, ValueError) as err:
         raise AudioError(f"{path}: unreadable audio ({err})") from err
-    # libsndfile reads what is there of a cut-off WAV/AIFF and notes the header's claim.
-    for line in info.extra_info.splitlines():
-        if line.lower().startswith(("data", "ssnd")) and "should be" in line:
-            raise AudioError(f"{path}: truncated file ({line.strip()})")
-    if audio.shape[0] == 0:
+    audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    if audio.size == 0:
         raise AudioError(f"{path}: no samples")
     if not np.all(np.isfinite(audio)):
         raise AudioError(f"{path}: NaN or infinite samples")
-    return audio, int(sr)
+    return audio, int(info.samplerate)

@@ -22,10 +22,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import torch
 
-from bassnet.audio_io import read_audio
+from bassnet.audio_io import read_mono
 from bassnet.config import FeatureConfig, RenderConfig, load_params
 from bassnet.features.accuracy import raw_pitch_accuracy
-from bassnet.features.audio import resample, to_mono
+from bassnet.features.audio import resample
 from bassnet.features.cqt import CQT
 from bassnet.features.f0 import Crepe
 from bassnet.features.level import level_db
@@ -77,8 +77,8 @@ def main() -> None:
         for row in labels[:2]:
             audio = {}
             for stem in ("mix", "bass"):
-                data, sr = read_audio(tmp / "A1" / "audio" / f"{row['track_id']}.{stem}.wav")
-                audio[stem] = resample(to_mono(data), sr)
+                data, sr = read_mono(tmp / "A1" / "audio" / f"{row['track_id']}.{stem}.wav")
+                audio[stem] = resample(data, sr)
             songs.append((audio, np.asarray(row["bass_pitch"])))
         seconds = sum(len(a["bass"]) for a, _ in songs) / 16000
 

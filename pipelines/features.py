@@ -32,11 +32,11 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 from tqdm import tqdm
 
 from bassnet import atomic
-from bassnet.audio_io import read_audio
+from bassnet.audio_io import read_mono
 from bassnet.config import FeatureConfig, load_params
 from bassnet.constants import SR
 from bassnet.errors import AudioError, BassnetError, ManifestError
-from bassnet.features.audio import check_audio, mix_stems, resample, to_mono
+from bassnet.features.audio import check_audio, mix_stems, resample
 from bassnet.features.framing import frame_count
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table
 from pipelines.manifest import TrackSpec, read_manifest
@@ -115,10 +115,8 @@ class LoadTrack(Step):
             raise ManifestError("; ".join(spec.problems))
         mix_names = ["mix"] if "mix" in spec.stems else sorted(set(spec.stems) - {"bass"})
         mono, rates = {}, {}
-        for stem in [*mix_names, "bass"]:  # one file's channels in memory at a time
-            audio, rates[stem] = read_audio(spec.stems[stem])
-            mono[stem] = to_mono(audio)
-            del audio
+        for stem in [*mix_names, "bass"]:
+            mono[stem], rates[stem] = read_mono(spec.stems[stem])
         if len(set(rates.values())) > 1:
             raise AudioError(f"stems differ in sample rate: {rates}")
         lengths = {stem: len(a) for stem, a in mono.items()}
@@ -291,7 +289,13 @@ class WriteGroup(beam.DoFn):
         rows = sorted(elements, key=lambda r: r["track_id"])
         target = Path(self.out_dir) / shard_name(key, self.n_shards)
         with atomic.atomic_path(target) as tmp:
-            pq.write_table(rows_to_table(rows), tmp, compression="zstd")
+            # no dictionary encoding for the arrays: it never pays for floats and costs memory
+            pq.write_table(
+                rows_to_table(rows),
+                tmp,
+                compression="zstd",
+                use_dictionary=["track_id", "dataset", "split", "mode", "stems"],
+            )
         Metrics.counter(NAMESPACE, "shards_written").inc()
         Metrics.counter(NAMESPACE, "tracks_written").inc(len(rows))
         yield target.name

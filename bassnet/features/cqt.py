@@ -53,7 +53,7 @@ class CQT:
         """
         return self.layer(audio, normalization_type="wrap")
 
-    def __call__(self, audio: np.ndarray, chunk_frames: int = 3000) -> np.ndarray:
+    def __call__(self, audio: np.ndarray, chunk_frames: int = 1000) -> np.ndarray:
         """Log magnitude CQT of mono 16 kHz `audio` → (frames, 264) float32.
 
         Frame t is centred on sample t·160 (the signal is zero-padded by half a kernel on each

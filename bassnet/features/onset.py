@@ -18,8 +18,13 @@ class OnsetDetector:
 
         self.processor = CNNOnsetProcessor(fps=100)
 
-    def __call__(self, audio: np.ndarray, sr: int = 16_000, chunk_frames: int = 6000,
-                 margin_frames: int = 100) -> np.ndarray:
+    def __call__(
+        self,
+        audio: np.ndarray,
+        sr: int = 16_000,
+        chunk_frames: int = 6000,
+        margin_frames: int = 100,
+    ) -> np.ndarray:
         """Onset strength in [0, 1] per frame of mono `audio` → (1 + n16 // 160,) float32.
 
         The signal is resampled to 44.1 kHz for the network; madmom's frames at 100 fps are
