@@ -8,6 +8,7 @@ import numpy as np
 import soundfile as sf
 
 from bassnet.errors import AudioError
+from bassnet.features.audio import to_mono
 
 
 def _check_truncation(path: Path, info) -> None:
@@ -32,7 +33,7 @@ def read_mono(path: str | Path, block_seconds: float = 30.0) -> tuple[np.ndarray
         _check_truncation(path, info)
         blocksize = max(1, int(block_seconds * info.samplerate))
         blocks = [
-            block.mean(axis=1, dtype=np.float32)
+            to_mono(block)
             for block in sf.blocks(path, blocksize=blocksize, dtype="float32", always_2d=True)
         ]
     except (sf.LibsndfileError, RuntimeError, ValueError) as err:

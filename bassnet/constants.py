@@ -9,10 +9,14 @@ HOP = 160  # samples between frames (10 ms)
 FRAME_RATE = SR // HOP  # frames per second (100)
 
 
-def n_frames(duration_s: float) -> int:
-    """Number of frames for audio of `duration_s` seconds.
+def frame_count(n_samples: int) -> int:
+    """Number of frames of a signal of `n_samples` samples at SR: 1 + n // HOP.
 
-    Frame t is centred at t / FRAME_RATE seconds (librosa's `center=True` convention), so a
-    signal of n samples at SR has 1 + n // HOP frames.
+    Frame t is centred at t / FRAME_RATE seconds (librosa's `center=True` convention).
     """
-    return 1 + round(duration_s * SR) // HOP
+    return 1 + n_samples // HOP
+
+
+def n_frames(duration_s: float) -> int:
+    """Number of frames for audio of `duration_s` seconds (see `frame_count`)."""
+    return frame_count(round(duration_s * SR))

@@ -34,10 +34,9 @@ from tqdm import tqdm
 from bassnet import atomic
 from bassnet.audio_io import read_mono
 from bassnet.config import FeatureConfig, load_params
-from bassnet.constants import SR
+from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
 from bassnet.features.audio import check_audio, mix_stems, resample
-from bassnet.features.framing import frame_count
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table
 from pipelines.manifest import TrackSpec, read_manifest
 

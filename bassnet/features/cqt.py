@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bassnet.constants import HOP, SR
-from bassnet.features.framing import chunks, frame_count
+from bassnet.constants import HOP, SR, frame_count
+from bassnet.features.framing import chunks
 
 FMIN_HZ = 27.5  # A0
 BINS_PER_OCTAVE = 36  # three bins per semitone

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bassnet.constants import HOP
-from bassnet.features.framing import frame_count
+from bassnet.constants import HOP, frame_count
 
 WINDOW = 1024  # CREPE's input frame, samples at 16 kHz
 CREPE_MIN_HZ = 32.0  # below CREPE's lowest bin (≈31.7 Hz) every bin would be masked

@@ -6,12 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from bassnet.constants import HOP
-
-
-def frame_count(n_samples: int) -> int:
-    """Frames of a 16 kHz signal of `n_samples` samples: 1 + n // HOP."""
-    return 1 + n_samples // HOP
+from bassnet.constants import HOP, frame_count
 
 
 def chunks(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bassnet.features.framing import chunks, frame_count
+from bassnet.constants import frame_count
+from bassnet.features.framing import chunks
 
 FLOOR_DB = -100.0  # power_to_db's floor (amin = 1e-10)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bassnet.constants import frame_count
 from bassnet.features.audio import resample
-from bassnet.features.framing import frame_count
 
 MADMOM_SR = 44_100  # the CNN was trained on 44.1 kHz audio
 
