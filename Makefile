@@ -36,7 +36,7 @@ repro: setup
 ifeq ($(PROFILE),default)
 	$(RUN) dvc repro
 else
-	$(RUN) dvc exp run --set-param profile=$(PROFILE)
+	$(RUN) dvc exp run $$($(RUN) python -m bassnet.profiles $(PROFILE))
 endif
 	$(RUN) dvc checkout --relink --quiet
 

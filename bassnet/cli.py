@@ -35,6 +35,42 @@ def _features(args: argparse.Namespace) -> None:
     run(args.rest)  # our flags and Beam's; the job's own parser sorts them
 
 
+def _train(args: argparse.Namespace) -> None:
+    from bassnet.config import load_params
+    from bassnet.train import train
+    from bassnet.train_config import TrainConfig, model_config
+
+    params = load_params(args.params, args.profile)
+    overrides = {
+        k: v
+        for k, v in {
+            "max_mini_epochs": args.max_mini_epochs,
+            "max_minutes": args.max_minutes,
+            "device": args.device,
+        }.items()
+        if v is not None
+    }
+    cfg = TrainConfig.from_params({**params, "train": {**params["train"], **overrides}})
+    model_cfg = model_config(params, args.window)
+    out = args.out or str(
+        Path("models")
+        / Path(args.features).name
+        / (model_cfg.spec.slug + ("-ablation" if args.ablation else ""))
+    )
+    summary = train(
+        args.features, out, model_cfg, cfg, ablation=args.ablation, progress=not args.quiet
+    )
+    best = summary["best_val"]
+    print(
+        f"trained {summary['dataset']} {summary['window']} ({summary['objective']}): "
+        f"{summary['mini_epochs']} mini-epochs ({summary['stopped_by']}), "
+        f"best at {summary['best_mini_epoch']}: val loss {best.get('loss', float('nan')):.3f}, "
+        f"f0 CCE {best.get('f0', float('nan')):.3f}; "
+        f"{summary['instances_per_s']:.1f} instances/s on {summary['device']}, "
+        f"{summary['minutes']:.1f} min → {out}/model.pt"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `bassnet` and its subcommands."""
     parser = argparse.ArgumentParser(prog="bassnet", description=__doc__)
@@ -66,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     features.set_defaults(func=_features)
+
+    train = sub.add_parser(
+        "train",
+        help="train a BassNet model on feature shards (paper §4.4, §5.3)",
+        description="Train one VGAE on the shards of a features folder with Eq. (9), or "
+        "Eq. (10) with --ablation. Sizes and training settings come from params.yaml (the "
+        "active profile). A killed run resumes from its checkpoint when rerun.",
+    )
+    train.add_argument("--features", required=True, help="folder of Parquet feature shards")
+    train.add_argument("--window", required=True, help="multi-resolution window, e.g. 40/40")
+    train.add_argument("--out", help="output folder (default: models/DATASET/WINDOW)")
+    train.add_argument("--ablation", action="store_true", help="train on Eq. (10) (§6.3)")
+    train.add_argument("--max-mini-epochs", type=int, help="stop after this many mini-epochs")
+    train.add_argument("--max-minutes", type=float, help="stop after this many minutes")
+    train.add_argument("--device", choices=["cpu", "cuda", "auto"], help="default: train.device")
+    train.add_argument("--params", help="params file (default: ./params.yaml)")
+    train.add_argument("--profile", help="profile in the params file (default: its `profile`)")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=_train)
     return parser
 
 

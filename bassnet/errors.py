@@ -15,3 +15,7 @@ class AudioError(BassnetError, ValueError):
 
 class ManifestError(BassnetError, ValueError):
     """A manifest that cannot be used: missing columns, duplicate ids, missing files."""
+
+
+class DataError(BassnetError, ValueError):
+    """Training data that cannot be used: no shards, NaN features, tracks shorter than a window."""

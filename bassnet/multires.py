@@ -43,10 +43,10 @@ class WindowSpec:
 
     @classmethod
     def parse(cls, text: str) -> WindowSpec:
-        """'40/640' → WindowSpec(40, 640)."""
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+        """'40/640' (or '40-640', the form used in file and stage names) → WindowSpec(40, 640)."""
+        match = re.fullmatch(r"\s*(\d+)\s*[/-]\s*(\d+)\s*", str(text))
         if not match:
-            raise ValueError(f"window spec must look like '40/640', got {text!r}")
+            raise ValueError(f"window spec must look like '40/640' or '40-640', got {text!r}")
         return cls(int(match[1]), int(match[2]))
 
     @property
@@ -61,6 +61,11 @@ class WindowSpec:
 
     def __str__(self) -> str:
         return f"{self.compressed}/{self.expanded}"
+
+    @property
+    def slug(self) -> str:
+        """'40-640': the spec as used in paths and DVC stage names."""
+        return f"{self.compressed}-{self.expanded}"
 
 
 def _move(x, source, destination):

@@ -1,0 +1,246 @@
+"""Training windows cut on the fly from feature shards (paper §4.3, §4.4.2, §5.3).
+
+A shard row is a whole track; windows are never stored. `WindowSampler` draws random windows
+(x, y) of the training split with a neighbour (u, v) whose start lies within ±neighbourhood
+frames (paper: 5 s), from a pool of at most `max_shards` shards held in memory and rotated one
+shard per mini-epoch, so memory stays bounded however large the dataset. `WindowSet` holds fixed,
+evenly spaced windows (validation), cut while streaming the shards once.
+
+The train/validation split is the `split` column of the shards: decided per song when the data
+were made (render: `valid_fraction`, seeded), so a song never straddles it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+from bassnet.errors import DataError
+from bassnet.features.cqt import N_BINS
+from bassnet.multires import WindowSpec, compress
+from bassnet.targets import f0_classes, level_unit, window_targets
+
+COLUMNS = ["track_id", "split", "cqt_mix", "cqt_bass", "f0_hz", "level_db", "onset", "pattern"]
+
+
+@dataclass
+class Track:
+    """One song's per-frame arrays, ready for cutting windows."""
+
+    track_id: str
+    mix: np.ndarray  # (frames, 264) float16, log |CQT| of the mix
+    bass: np.ndarray  # (frames, 264) float16, log |CQT| of the bass
+    f0_class: np.ndarray  # (frames,) int16, CQT bin or 264 = unvoiced
+    level: np.ndarray  # (frames,) float32 in [0, 1]
+    onset: np.ndarray  # (frames,) float32 in [0, 1]
+    pattern: np.ndarray | None  # (frames,) int8 ground-truth bass pattern, if known
+
+    def __len__(self) -> int:
+        return len(self.mix)
+
+
+def shard_paths(features_dir: str | Path) -> list[Path]:
+    """The Parquet shards of a feature folder, sorted; an error if there are none."""
+    paths = sorted(Path(features_dir).glob("part-*.parquet"))
+    if not paths:
+        raise DataError(
+            f"{features_dir}: no feature shards (part-*.parquet); run the features stage"
+        )
+    return paths
+
+
+def _matrix(column, row: int) -> np.ndarray:
+    return column[row].values.flatten().to_numpy(zero_copy_only=False).reshape(-1, N_BINS)
+
+
+def _vector(column, row: int, dtype) -> np.ndarray:
+    return column[row].values.to_numpy(zero_copy_only=False).astype(dtype)
+
+
+def read_tracks(path: str | Path, split: str, level_floor_db: float) -> list[Track]:
+    """The tracks of one shard in `split` ("train" / "valid"), checked for NaN features."""
+    table = pq.read_table(path, columns=COLUMNS)
+    columns = {name: table.column(name).combine_chunks() for name in COLUMNS}
+    tracks = []
+    for row in range(table.num_rows):
+        if columns["split"][row].as_py() != split:
+            continue
+        track_id = columns["track_id"][row].as_py()
+        mix, bass = _matrix(columns["cqt_mix"], row), _matrix(columns["cqt_bass"], row)
+        f0_hz = _vector(columns["f0_hz"], row, np.float32)
+        level_db = _vector(columns["level_db"], row, np.float32)
+        onset = _vector(columns["onset"], row, np.float32)
+        for name, arr in [("cqt_mix", mix), ("cqt_bass", bass), ("f0_hz", f0_hz),
+                          ("level_db", level_db), ("onset", onset)]:  # fmt: skip
+            if not np.isfinite(arr).all():
+                raise DataError(f"{path}: track {track_id}: {name} has NaN or infinite values")
+        pattern = columns["pattern"][row]
+        tracks.append(
+            Track(
+                track_id=track_id,
+                mix=mix,
+                bass=bass,
+                f0_class=f0_classes(f0_hz),
+                level=level_unit(level_db, level_floor_db),
+                onset=np.clip(onset, 0, 1),
+                pattern=None if not pattern.is_valid else _vector(columns["pattern"], row, np.int8),
+            )
+        )
+    return tracks
+
+
+def _check_length(track: Track, spec: WindowSpec) -> None:
+    if len(track) < spec.expanded:
+        raise DataError(
+            f"track {track.track_id}: {len(track)} frames, shorter than the window {spec} "
+            f"({spec.expanded} frames); use a smaller window or longer songs"
+        )
+
+
+def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowSpec) -> dict:
+    """Windows [start, start + b) of tracks[index] → compressed tensors: x, y (B, C, a, 264)
+    and the targets of y (see `bassnet.targets.window_targets`)."""
+    b = spec.expanded
+
+    def stack(field: str) -> torch.Tensor:
+        rows = [getattr(tracks[i], field)[s : s + b] for i, s in zip(index, start, strict=True)]
+        return torch.from_numpy(np.stack(rows).astype(np.float32, copy=False))
+
+    x = compress(stack("mix"), spec, axis=1)
+    y = compress(stack("bass"), spec, axis=1)
+    f0 = torch.from_numpy(
+        np.stack([tracks[i].f0_class[s : s + b] for i, s in zip(index, start, strict=True)])
+    )
+    return {
+        "x": x,
+        "y": y,
+        "targets": window_targets(f0, stack("level"), stack("onset"), spec),
+    }
+
+
+class WindowSampler:
+    """Random training windows with neighbours, from a rotating pool of shards."""
+
+    def __init__(
+        self,
+        shards: list[Path],
+        spec: WindowSpec,
+        neighbourhood: int,
+        rng: np.random.Generator,
+        level_floor_db: float,
+        max_shards: int,
+        split: str = "train",
+    ) -> None:
+        self.shards, self.spec, self.neighbourhood = list(shards), spec, neighbourhood
+        self.rng, self.level_floor_db, self.split = rng, level_floor_db, split
+        self.max_shards = max_shards
+        order = self.rng.permutation(len(self.shards))
+        self.loaded: dict[int, list[Track]] = {}
+        for i in order[:max_shards]:
+            self._load(int(i))
+        if not self.tracks:
+            raise DataError(f"no {split} tracks in {len(self.shards)} shard(s)")
+
+    def _load(self, i: int) -> None:
+        tracks = read_tracks(self.shards[i], self.split, self.level_floor_db)
+        for track in tracks:
+            _check_length(track, self.spec)
+        self.loaded[i] = tracks
+        self.tracks = [t for group in self.loaded.values() for t in group]
+
+    def rotate(self) -> None:
+        """Swap one held shard for one not held (no-op when all shards fit in memory)."""
+        outside = [i for i in range(len(self.shards)) if i not in self.loaded]
+        if not outside:
+            return
+        drop = int(self.rng.choice(sorted(self.loaded)))
+        del self.loaded[drop]
+        self._load(int(self.rng.choice(outside)))
+
+    def restore(self, loaded: list[int]) -> None:
+        """Hold exactly these shards (resuming a run)."""
+        self.loaded = {}
+        for i in loaded:
+            self._load(int(i))
+
+    def batch(self, size: int) -> dict:
+        """`size` random windows (x, y) and neighbours (u, v) starting within ±neighbourhood
+        frames of them in the same track: {"x","y","targets","u","v","targets_v"}."""
+        b = self.spec.expanded
+        starts = np.array([len(t) - b + 1 for t in self.tracks])
+        index = self.rng.choice(len(self.tracks), size=size, p=starts / starts.sum())
+        start = self.rng.integers(0, starts[index])
+        low = np.maximum(0, start - self.neighbourhood)
+        high = np.minimum(starts[index] - 1, start + self.neighbourhood)
+        neighbour = self.rng.integers(low, high + 1)
+        first, second = (
+            cut(self.tracks, index, start, self.spec),
+            cut(self.tracks, index, neighbour, self.spec),
+        )
+        return {**first, "u": second["x"], "v": second["y"], "targets_v": second["targets"]}
+
+
+def even_starts(n_frames: list[int], spec: WindowSpec, count: int) -> list[tuple[int, int]]:
+    """About `count` (track, start) windows spread evenly over tracks of these lengths."""
+    b = spec.expanded
+    room = np.array([max(n - b + 1, 0) for n in n_frames])
+    if room.sum() == 0:
+        return []
+    stride = max(1, int(room.sum() // max(count, 1)))
+    return [(i, s) for i, r in enumerate(room) for s in range(stride // 2 % max(r, 1), r, stride)]
+
+
+class WindowSet:
+    """Fixed windows of one split (e.g. validation), cut once while streaming the shards."""
+
+    def __init__(
+        self, shards: list[Path], spec: WindowSpec, count: int, level_floor_db: float,
+        split: str = "valid",
+    ) -> None:  # fmt: skip
+        lengths = []
+        for path in shards:  # a metadata-only pass: how long is each track of the split?
+            meta = pq.read_table(path, columns=["split", "n_frames"]).to_pylist()
+            lengths += [r["n_frames"] for r in meta if r["split"] == split]
+        positions = even_starts(lengths, spec, count)
+        parts, self.track_ids, self.starts, self.patterns = [], [], [], []
+        offset = 0
+        for path in shards:
+            tracks = read_tracks(path, split, level_floor_db)
+            for track in tracks:
+                _check_length(track, spec)
+            mine = [(i - offset, s) for i, s in positions if offset <= i < offset + len(tracks)]
+            offset += len(tracks)
+            if not mine:
+                continue
+            index, start = np.array([m[0] for m in mine]), np.array([m[1] for m in mine])
+            parts.append(cut(tracks, index, start, spec))
+            for i, s in mine:
+                self.track_ids.append(tracks[i].track_id)
+                self.starts.append(s)
+                centre = (
+                    tracks[i].pattern[s + spec.expanded // 2]
+                    if tracks[i].pattern is not None
+                    else -1
+                )
+                self.patterns.append(int(centre))
+        if not parts:
+            raise DataError(f"no {split} windows of {spec} in {len(shards)} shard(s)")
+        self.x = torch.cat([p["x"] for p in parts])
+        self.y = torch.cat([p["y"] for p in parts])
+        self.targets = {k: torch.cat([p["targets"][k] for p in parts]) for k in parts[0]["targets"]}
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batches(self, size: int):
+        """Yield (x, y, targets) in order, `size` windows at a time."""
+        for i in range(0, len(self), size):
+            yield (
+                self.x[i : i + size],
+                self.y[i : i + size],
+                {k: v[i : i + size] for k, v in self.targets.items()},
+            )

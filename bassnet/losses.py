@@ -1,0 +1,86 @@
+"""The training and test objectives of paper §4.4.2: Eq. (9) and Eq. (10).
+
+Every term is a mean over the batch of a per-instance value:
+- KL terms sum over the latent dimensions (closed form for diagonal Gaussians);
+- MSE is the mean squared error per spectrogram element of a window;
+- CCE (f0, over 264 bins + unvoiced) and BCE (level, onset) are means per frame and
+  resolution channel, with soft targets (see `bassnet.targets`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from bassnet.model import BassNet
+
+TERMS = ("kl_cross", "kl_prior", "mse", "f0", "level", "onset")
+
+
+def kl_normal(
+    mu1: torch.Tensor, logvar1: torch.Tensor, mu2: torch.Tensor, logvar2: torch.Tensor
+) -> torch.Tensor:
+    """KL(N(µ1, σ1²) ‖ N(µ2, σ2²)) per instance: (B, D) → (B,), summed over D."""
+    ratio = torch.exp(logvar1 - logvar2)
+    return 0.5 * (ratio + (mu1 - mu2) ** 2 / torch.exp(logvar2) - 1 - (logvar1 - logvar2)).sum(1)
+
+
+def kl_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(µ, σ²) ‖ N(0, I)) per instance: (B, D) → (B,)."""
+    return kl_normal(mu, logvar, torch.zeros_like(mu), torch.zeros_like(logvar))
+
+
+def reconstruction_terms(
+    y: torch.Tensor, y_hat: torch.Tensor, logits: dict, targets: dict
+) -> dict[str, torch.Tensor]:
+    """MSE(y, ŷ) and the descriptor cross-entropies, each per instance (B,)."""
+    b = y.shape[0]
+    f0 = -(targets["f0"] * F.log_softmax(logits["f0"], dim=-1)).sum(-1)
+    bce = F.binary_cross_entropy_with_logits
+    return {
+        "mse": ((y_hat - y) ** 2).reshape(b, -1).mean(1),
+        "f0": f0.reshape(b, -1).mean(1),
+        "level": bce(logits["level"], targets["level"], reduction="none").reshape(b, -1).mean(1),
+        "onset": bce(logits["onset"], targets["onset"], reduction="none").reshape(b, -1).mean(1),
+    }
+
+
+def train_loss(
+    model: BassNet, x, y, u, v, targets_y: dict, targets_v: dict
+) -> dict[str, torch.Tensor]:
+    """Eq. (9), symmetrised as Eqs. (6)–(7) suggest: (x, y) is reconstructed from
+    z ~ N(u,v) and (u, v) from z ~ N(x,y); the cross-KL pulls N(x,y) and N(u,v) together.
+    Returns each term's batch mean and their sum under "loss"."""
+    n = x.shape[0]
+    fx = model.mix_factors(torch.cat([x, u]))
+    mu, logvar = model.posterior(fx, torch.cat([y, v]))
+    swap = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(mu.device)
+    z = model.sample(mu, logvar)[swap]  # each instance decodes its neighbour's z
+    y_hat = model.generate(fx, z)
+    targets = {k: torch.cat([targets_y[k], targets_v[k]]) for k in targets_y}
+    terms = {
+        "kl_cross": kl_normal(mu, logvar, mu[swap], logvar[swap]),
+        "kl_prior": kl_prior(mu, logvar),
+        **reconstruction_terms(torch.cat([y, v]), y_hat, model.descriptors(y_hat), targets),
+    }
+    return _reduce(terms)
+
+
+def test_loss(model: BassNet, x, y, targets: dict, sample: bool = False) -> dict[str, torch.Tensor]:
+    """Eq. (10): no neighbour, no cross-KL; ŷ from the instance's own z. With `sample`
+    False (validation, testing) z = µ, so the criterion is deterministic; True trains the
+    ablation model."""
+    fx = model.mix_factors(x)
+    mu, logvar = model.posterior(fx, y)
+    y_hat = model.generate(fx, model.sample(mu, logvar) if sample else mu)
+    terms = {
+        "kl_prior": kl_prior(mu, logvar),
+        **reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets),
+    }
+    return _reduce(terms)
+
+
+def _reduce(terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {name: value.mean() for name, value in terms.items()}
+    out["loss"] = sum(out.values())
+    return out

@@ -1,0 +1,237 @@
+"""Training (paper §5.3): Adam on Eq. (9) — or Eq. (10) for the ablation — in mini-epochs,
+validated on Eq. (10) after each, early-stopped with a patience, resumable after a kill.
+
+Files written for one model (`out_dir`, e.g. models/A1/40-40):
+    model.pt          the weights with the best validation loss, with their config
+    live/             dvclive metrics and per-mini-epoch curves (train/*, val/* per term)
+    summary.json      what the run did: mini-epochs, best validation terms, speed
+and, while running, `checkpoint` (the last mini-epoch: weights, optimiser, RNG states),
+deleted when the run ends. A rerun with the same settings resumes from it; with other settings
+it starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from bassnet.atomic import atomic_path, write_text
+from bassnet.constants import FRAME_RATE
+from bassnet.data import WindowSampler, WindowSet, shard_paths
+from bassnet.losses import test_loss, train_loss
+from bassnet.model import BassNet, ModelConfig
+from bassnet.train_config import TrainConfig
+
+
+@dataclass
+class RunState:
+    """What a resumed run needs besides weights: where it was and what it had seen."""
+
+    mini_epoch: int = 0
+    best_val: float = math.inf
+    best_mini_epoch: int = 0
+    since_best: int = 0
+    instances: int = 0
+    seconds: float = 0.0
+
+
+def fingerprint(model_cfg: ModelConfig, train_cfg: TrainConfig, ablation: bool, shards) -> str:
+    """Hash of everything that defines a run; a checkpoint resumes only a run with the same."""
+    settings = asdict(train_cfg)
+    for cap in ("max_mini_epochs", "max_minutes", "windows", "ablation_windows", "device"):
+        settings.pop(cap)  # extending a capped run, or moving it to a GPU, resumes it
+    blob = json.dumps(
+        {
+            "model": model_cfg.to_dict(),
+            "train": settings,
+            "ablation": ablation,
+            "shards": [(p.name, p.stat().st_size) for p in shards],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _to(batch: dict, device: str) -> dict:
+    return {
+        k: ({n: t.to(device) for n, t in v.items()} if isinstance(v, dict) else v.to(device))
+        for k, v in batch.items()
+    }
+
+
+@torch.no_grad()
+def validate(model: BassNet, windows: WindowSet, device: str, batch_size: int = 64) -> dict:
+    """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}."""
+    model.eval()
+    sums: dict[str, float] = {}
+    for x, y, targets in windows.batches(batch_size):
+        terms = test_loss(model, x.to(device), y.to(device), _to(targets, device))
+        for name, value in terms.items():
+            sums[name] = sums.get(name, 0.0) + float(value) * len(x)
+    model.train()
+    return {name: total / len(windows) for name, total in sums.items()}
+
+
+def train(
+    features_dir: str | Path,
+    out_dir: str | Path,
+    model_cfg: ModelConfig,
+    cfg: TrainConfig,
+    ablation: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Train one model on the shards in `features_dir`; returns the run's summary."""
+    from dvclive import Live
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    device = cfg.torch_device()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    shards = shard_paths(features_dir)
+    spec = model_cfg.spec
+    tag = fingerprint(model_cfg, cfg, ablation, shards)
+    checkpoint = out_dir / "checkpoint"
+
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    model = BassNet(model_cfg).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    valid = WindowSet(shards, spec, cfg.valid_windows, model_cfg.level_floor_db)
+    state = RunState()
+    resumed = _resume(checkpoint, tag, model, optimiser, rng, state, device)
+    sampler = WindowSampler(
+        shards,
+        spec,
+        neighbourhood=round(cfg.neighbourhood_s * FRAME_RATE),
+        rng=rng,
+        level_floor_db=model_cfg.level_floor_db,
+        max_shards=cfg.max_shards_in_memory,
+    )
+    if resumed:
+        sampler.restore(resumed["shards_loaded"])
+        rng.bit_generator.state = resumed["numpy_rng"]  # after the sampler's own draws
+
+    live = Live(str(out_dir / "live"), resume=bool(resumed), save_dvc_exp=False, dvcyaml=None)
+    if not resumed:  # the starting point, so the curves show how far training got
+        _log(live, {}, validate(model, valid, device))
+        live.next_step()
+        model.save(out_dir / "model.pt", mini_epoch=0)
+    steps = math.ceil(cfg.mini_epoch / cfg.batch_size)
+    bar = tqdm(
+        total=cfg.max_mini_epochs,
+        initial=state.mini_epoch,
+        desc=f"train {Path(features_dir).name} {spec}{' ablation' if ablation else ''}",
+        unit="mini-epoch",
+        disable=not progress,
+    )
+    started, reason = time.monotonic() - state.seconds, "max_mini_epochs"
+    while cfg.max_mini_epochs is None or state.mini_epoch < cfg.max_mini_epochs:
+        if state.since_best >= cfg.patience:
+            reason = "early stopping"
+            break
+        if cfg.max_minutes is not None and state.seconds >= 60 * cfg.max_minutes:
+            reason = "max_minutes"
+            break
+        sums: dict[str, float] = {}
+        for _ in range(steps):
+            batch = _to(sampler.batch(cfg.batch_size), device)
+            if ablation:
+                terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True)
+            else:
+                terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
+                                   batch["targets"], batch["targets_v"])  # fmt: skip
+            optimiser.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            optimiser.step()
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + value.item() / steps
+        state.instances += steps * cfg.batch_size
+        state.mini_epoch += 1
+        val = validate(model, valid, device)
+        if val["loss"] < state.best_val:
+            state.best_val, state.best_mini_epoch, state.since_best = (
+                val["loss"],
+                state.mini_epoch,
+                0,
+            )
+            model.save(out_dir / "model.pt", mini_epoch=state.mini_epoch, val=val)
+        else:
+            state.since_best += 1
+        state.seconds = time.monotonic() - started
+        _log(live, sums, val)
+        live.next_step()
+        sampler.rotate()
+        _save_checkpoint(checkpoint, tag, model, optimiser, rng, sampler, state)
+        bar.set_postfix(loss=f"{sums['loss']:.3f}", val=f"{val['loss']:.3f}",
+                        f0=f"{val['f0']:.3f}")  # fmt: skip
+        bar.update()
+    bar.close()
+    live.end()
+
+    best = torch.load(out_dir / "model.pt", map_location="cpu", weights_only=False)
+    summary = {
+        "dataset": Path(features_dir).name,
+        "window": str(spec),
+        "objective": "Eq. (10) (ablation)" if ablation else "Eq. (9)",
+        "mini_epochs": state.mini_epoch,
+        "stopped_by": reason,
+        "best_mini_epoch": state.best_mini_epoch,
+        "best_val": best.get("val", {}),
+        "instances": state.instances,
+        "instances_per_s": state.instances / max(state.seconds, 1e-9),
+        "minutes": state.seconds / 60,
+        "device": device,
+    }
+    write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    checkpoint.unlink(missing_ok=True)
+    return summary
+
+
+def _log(live, train_terms: dict, val_terms: dict) -> None:
+    for name, value in train_terms.items():
+        live.log_metric(f"train/{name}", value)
+    for name, value in val_terms.items():
+        live.log_metric(f"val/{name}", value)
+
+
+def _save_checkpoint(path, tag, model, optimiser, rng, sampler, state: RunState) -> None:
+    payload = {
+        "fingerprint": tag,
+        "model": model.state_dict(),
+        "optimiser": optimiser.state_dict(),
+        "numpy_rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "shards_loaded": sorted(sampler.loaded),
+        "state": asdict(state),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _resume(path: Path, tag, model, optimiser, rng, state: RunState, device) -> dict | None:
+    """Load `path` into the run if it belongs to it; the checkpoint dict, or None."""
+    if not path.exists():
+        return None
+    payload = torch.load(path, map_location=device, weights_only=False)
+    if payload.get("fingerprint") != tag:
+        print(f"{path}: a checkpoint of other settings; starting afresh")
+        return None
+    model.load_state_dict(payload["model"])
+    optimiser.load_state_dict(payload["optimiser"])
+    torch.set_rng_state(payload["torch_rng"].cpu())
+    if payload["cuda_rng"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
+    for key, value in payload["state"].items():
+        setattr(state, key, value)
+    print(f"resuming {path.parent} at mini-epoch {state.mini_epoch}")
+    return payload

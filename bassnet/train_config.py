@@ -1,0 +1,80 @@
+"""Typed view of the `train` section of `params.yaml` (see `bassnet.config` for profiles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bassnet.config import _build, _raise_failed
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of the training stage (`train` section; paper §5.3 values in comments)."""
+
+    windows: tuple[str, ...]  # window sizes trained with Eq. (9) (the DVC matrix)
+    ablation_windows: tuple[str, ...]  # window sizes also trained with Eq. (10) (paper: 40/40)
+    learning_rate: float  # Adam (paper: 1e-4)
+    batch_size: int  # paper: 20
+    mini_epoch: int  # training instances between validations (paper: 1000)
+    patience: int  # mini-epochs without a better validation loss before stopping (paper: 1000)
+    max_mini_epochs: int | None  # cap for CPU profiles (None: until early stopping)
+    max_minutes: float | None  # wall-clock cap (None: none); makes runs machine-dependent
+    neighbourhood_s: float  # neighbour pairs within ± this many seconds (paper: 5)
+    valid_windows: int  # fixed validation windows, spread evenly over the validation songs
+    max_shards_in_memory: int  # shards held at once by the training sampler
+    seed: int
+    device: str  # "cpu", "cuda" or "auto"
+    threads: int  # torch CPU threads; 0 = one per core
+
+    def __post_init__(self) -> None:
+        from bassnet.multires import WindowSpec
+
+        def parses(text: str) -> bool:
+            try:
+                WindowSpec.parse(text)
+                return True
+            except ValueError:
+                return False
+
+        checks = {
+            "windows must be specs like '40/40' or '10-640'": all(
+                parses(w) for w in self.windows + self.ablation_windows
+            ),
+            "learning_rate must be positive": self.learning_rate > 0,
+            "batch_size must be >= 1": self.batch_size >= 1,
+            "mini_epoch must be >= batch_size": self.mini_epoch >= self.batch_size,
+            "patience must be >= 1": self.patience >= 1,
+            "max_mini_epochs must be >= 1 or null": self.max_mini_epochs is None
+            or self.max_mini_epochs >= 1,
+            "max_minutes must be positive or null": self.max_minutes is None
+            or self.max_minutes > 0,
+            "neighbourhood_s must be >= 0": self.neighbourhood_s >= 0,
+            "valid_windows must be >= 1": self.valid_windows >= 1,
+            "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
+            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+            "threads must be >= 0": self.threads >= 0,
+        }
+        _raise_failed(checks, "train")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> TrainConfig:
+        """Read the `train` section of loaded params."""
+        return _build(cls, params.get("train", {}), "train")
+
+    def torch_device(self) -> str:
+        """The device to train on."""
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def model_config(params: dict[str, Any], window: str):
+    """The `model` section of loaded params as a ModelConfig for one window size."""
+    from bassnet.model import ModelConfig
+
+    section = dict(params.get("model", {}))
+    section["window"] = str(window)
+    return ModelConfig.from_dict(section)
