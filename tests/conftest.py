@@ -14,3 +14,40 @@ def render_cfg() -> RenderConfig:
     """The default profile's render settings with short songs and one worker."""
     cfg = RenderConfig.from_params(load_params(profile="default"))
     return dataclasses.replace(cfg, seconds=8.0, workers=1)
+
+
+@pytest.fixture(scope="session")
+def a1_shards(tmp_path_factory, render_cfg):
+    """Feature shards of A1, 4 songs of ≈8 s (one in 'valid'): real FluidSynth audio through
+    the real Beam feature job."""
+    from bassnet.synth.dataset import render_dataset
+    from tests.pipelines.conftest import run_features
+
+    root = tmp_path_factory.mktemp("A1")
+    cfg = dataclasses.replace(render_cfg, seconds=8, valid_fraction=0.25)
+    render_dataset("A1", root / "data", 4, 11, cfg, progress=False)
+    run_features(root / "data" / "manifest.csv", root / "features")
+    return root / "features"
+
+
+@pytest.fixture(scope="session")
+def tiny_train_cfg():
+    """Training settings for a model that trains in seconds."""
+    from bassnet.train_config import TrainConfig
+
+    return TrainConfig(
+        windows=("8/16",),
+        ablation_windows=("8/16",),
+        learning_rate=3e-3,
+        batch_size=4,
+        mini_epoch=8,
+        patience=50,
+        max_mini_epochs=2,
+        max_minutes=None,
+        neighbourhood_s=1.0,
+        valid_windows=8,
+        max_shards_in_memory=4,
+        seed=0,
+        device="cpu",
+        threads=1,
+    )

@@ -1,0 +1,102 @@
+"""The VGAE: shapes, tied weights, gradients, receptive fields, save/load."""
+
+import pytest
+import torch
+
+from bassnet.errors import ConfigError
+from bassnet.losses import train_loss
+from bassnet.model import BassNet, ModelConfig
+from bassnet.model.stack import dilations, receptive_field
+from bassnet.targets import window_targets
+
+PAPER_WINDOWS = ["10/10", "20/20", "40/40", "10/20", "10/40", "20/40", "10/640", "20/640", "40/640"]
+
+
+def tiny(window: str, **kw) -> BassNet:
+    torch.manual_seed(0)
+    return BassNet(ModelConfig(window=window, maps=2, blocks=2, head_maps=2, **kw))
+
+
+def windows(model: BassNet, batch: int = 2):
+    spec = model.config.spec
+    x = torch.randn(batch, spec.channels, spec.compressed, 264) - 7
+    y = torch.randn(batch, spec.channels, spec.compressed, 264) - 8
+    return x, y
+
+
+@pytest.mark.parametrize("window", PAPER_WINDOWS)
+def test_shapes_for_every_paper_window(window):
+    model = tiny(window)
+    spec = model.config.spec
+    x, y = windows(model, batch=3)
+    fx = model.mix_factors(x)
+    mu, logvar = model.posterior(fx, y)
+    y_hat = model.generate(fx, mu)
+    out = model.descriptors(y_hat)
+    assert mu.shape == logvar.shape == (3, 2)
+    assert y_hat.shape == (3, spec.channels, spec.compressed, 264)
+    assert out["f0"].shape == (3, spec.channels, spec.compressed, 265)
+    assert out["level"].shape == out["onset"].shape == (3, spec.channels, spec.compressed)
+
+
+@pytest.mark.parametrize("size", [10, 40, 264, 640])
+@pytest.mark.parametrize("blocks", [2, 3, 5])
+def test_top_block_sees_the_whole_input(size, blocks):
+    dils = dilations(size, blocks, 3)
+    assert receptive_field(dils, 3) >= size
+    assert dils[0] == 1 and dils == sorted(dils)
+
+
+def test_decoder_weights_are_the_encoders():
+    model = tiny("8/16")
+    block = model.enc_y.blocks[0]
+    h = torch.randn(2, 2, 8, 264)
+    before = model.enc_y.decode(h).detach().clone()
+    with torch.no_grad():
+        block.weight.mul_(2)  # the encoder's kernel
+    assert not torch.allclose(model.enc_y.decode(h), before)
+    # and no separate decoder kernels exist
+    kernels = [n for n, p in model.named_parameters() if p.ndim == 4]
+    assert all(n.endswith(("weight", "weight_1x1")) and ".blocks." in n or n.startswith("heads")
+               for n in kernels)  # fmt: skip
+
+
+def test_tied_transposed_convolution_matches_torch():
+    block = tiny("8/16").enc_y.blocks[1]
+    h = torch.randn(2, 2, 8, 264)
+    expected = torch.nn.functional.conv_transpose2d(
+        h, block.weight, padding=block.padding, dilation=block.dilation
+    )
+    got = torch.nn.functional.conv2d(
+        h, block.weight.transpose(0, 1).flip(2, 3), padding=block.padding,
+        dilation=block.dilation,
+    )  # fmt: skip
+    assert torch.allclose(expected, got, atol=1e-5)
+
+
+def test_gradients_reach_every_parameter():
+    model = tiny("8/16")
+    spec = model.config.spec
+    x, y = windows(model, batch=3)
+    u, v = windows(model, batch=3)
+    f0 = torch.randint(0, 265, (3, 16))
+    targets = window_targets(f0, torch.rand(3, 16), torch.rand(3, 16), spec)
+    train_loss(model, x, y, u, v, targets, targets)["loss"].backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert missing == []
+
+
+def test_save_and_load_rebuild_the_same_model(tmp_path):
+    model = tiny("10/40").eval()
+    x, y = windows(model)
+    model.save(tmp_path / "m.pt", note="hi")
+    loaded = BassNet.load(tmp_path / "m.pt")
+    assert loaded.config == model.config
+    fx = model.mix_factors(x)
+    assert torch.equal(model.posterior(fx, y)[0], loaded.posterior(loaded.mix_factors(x), y)[0])
+
+
+@pytest.mark.parametrize("bad", ["40", "40/30", "3/40", "a/b", "40/40/40"])
+def test_unknown_window_spec_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="window"):
+        ModelConfig(window=bad)

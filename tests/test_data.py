@@ -1,0 +1,88 @@
+"""Windows from real feature shards: split, neighbours, determinism, bad input."""
+
+import shutil
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bassnet.data import WindowSampler, WindowSet, read_tracks, shard_paths
+from bassnet.errors import DataError
+from bassnet.multires import WindowSpec
+
+SPEC = WindowSpec(8, 32)
+
+
+def sampler(shards, seed=0, neighbourhood=100):
+    return WindowSampler(
+        shard_paths(shards), SPEC, neighbourhood, np.random.default_rng(seed), -100.0, 4
+    )
+
+
+def test_split_is_by_song_and_deterministic(a1_shards):
+    train_ids = {t.track_id for p in shard_paths(a1_shards) for t in read_tracks(p, "train", -100)}
+    valid_ids = {t.track_id for p in shard_paths(a1_shards) for t in read_tracks(p, "valid", -100)}
+    assert len(train_ids) == 3 and len(valid_ids) == 1 and not train_ids & valid_ids
+    assert {t.track_id for t in sampler(a1_shards).tracks} == train_ids
+    first = WindowSet(shard_paths(a1_shards), SPEC, 10, -100.0)
+    second = WindowSet(shard_paths(a1_shards), SPEC, 10, -100.0)
+    assert set(first.track_ids) == valid_ids and len(first) >= 5
+    assert first.starts == second.starts and np.array_equal(first.x, second.x)
+
+
+def test_batches_are_seeded_and_compressed(a1_shards):
+    a, b = sampler(a1_shards).batch(5), sampler(a1_shards).batch(5)
+    assert np.array_equal(a["x"], b["x"]) and np.array_equal(a["v"], b["v"])
+    assert a["x"].shape == a["u"].shape == (5, SPEC.channels, SPEC.compressed, 264)
+    assert a["targets"]["f0"].shape == (5, SPEC.channels, SPEC.compressed, 265)
+    assert not np.array_equal(a["x"], sampler(a1_shards, seed=1).batch(5)["x"])
+
+
+def test_neighbours_start_within_the_neighbourhood(a1_shards, monkeypatch):
+    import bassnet.data as data
+
+    seen = []
+    original = data.cut
+
+    def spy(tracks, index, start, spec):
+        seen.append((index.copy(), start.copy()))
+        return original(tracks, index, start, spec)
+
+    monkeypatch.setattr(data, "cut", spy)
+    sampler(a1_shards, neighbourhood=20).batch(50)
+    (index, start), (index_n, start_n) = seen
+    assert np.array_equal(index, index_n)
+    assert np.abs(start - start_n).max() <= 20 and (start != start_n).any()
+
+
+def _rewrite(shards, tmp_path, change):
+    out = tmp_path / "bad"
+    shutil.copytree(shards, out)
+    path = shard_paths(out)[0]
+    rows = pq.read_table(path).to_pylist()
+    change(rows[0])
+    table = pa.Table.from_pylist(rows, schema=pq.read_schema(path))
+    pq.write_table(table, path)
+    return out, rows[0]["track_id"]
+
+
+def test_nan_features_are_named(a1_shards, tmp_path):
+    def poison(row):
+        row["onset"][3] = float("nan")
+        row["split"] = "train"
+
+    bad, track = _rewrite(a1_shards, tmp_path, poison)
+    with pytest.raises(DataError, match=f"{track}.*onset"):
+        sampler(bad)
+
+
+def test_track_shorter_than_the_window_is_named(a1_shards, tmp_path):
+    with pytest.raises(DataError, match="shorter than the window 8/2048"):
+        WindowSampler(shard_paths(a1_shards), WindowSpec(8, 2048), 10,
+                      np.random.default_rng(0), -100.0, 4)  # fmt: skip
+
+
+def test_missing_shards_are_an_error(tmp_path):
+    with pytest.raises(DataError, match="no feature shards"):
+        shard_paths(tmp_path)

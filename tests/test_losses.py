@@ -1,0 +1,54 @@
+"""Each loss term against a hand computation on small tensors."""
+
+import math
+
+import torch
+
+from bassnet.losses import kl_normal, kl_prior, reconstruction_terms
+
+
+def test_kl_between_gaussians_by_hand():
+    # KL(N(1, 1) ‖ N(0, 1)) = ½·1² = 0.5 per dimension; KL(N(0, e²) ‖ N(0, 1)) = ½(e² − 1 − 2)
+    mu1 = torch.tensor([[1.0, 0.0]])
+    logvar1 = torch.tensor([[0.0, 2.0]])
+    zeros = torch.zeros(1, 2)
+    expected = 0.5 + 0.5 * (math.exp(2) - 1 - 2)
+    assert torch.allclose(kl_normal(mu1, logvar1, zeros, zeros), torch.tensor([expected]))
+    assert torch.allclose(kl_prior(mu1, logvar1), torch.tensor([expected]))
+    # KL(N(0, 1) ‖ N(2, e⁻²)·) with σ2² = e⁻²: ½(e² + 4e² − 1 − 2)
+    got = kl_normal(zeros[:, :1], zeros[:, :1], torch.tensor([[2.0]]), torch.tensor([[-2.0]]))
+    assert torch.allclose(got, torch.tensor([0.5 * (math.exp(2) * 5 - 1 - 2)]))
+
+
+def test_kl_of_identical_distributions_is_zero():
+    mu, logvar = torch.randn(4, 2), torch.randn(4, 2)
+    assert torch.allclose(kl_normal(mu, logvar, mu, logvar), torch.zeros(4), atol=1e-6)
+
+
+def test_reconstruction_terms_by_hand():
+    # one instance, one channel, two frames, three "bins" (+ unvoiced as a 4th class)
+    y = torch.tensor([[[[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]]]])
+    y_hat = torch.tensor([[[[1.0, 1.0, 2.0], [1.0, 3.0, 1.0]]]])
+    logits = {
+        "f0": torch.tensor([[[[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0]]]]),
+        "level": torch.tensor([[[0.0, 2.0]]]),
+        "onset": torch.tensor([[[0.0, -1.0]]]),
+    }
+    targets = {
+        "f0": torch.tensor([[[[1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]]]]),
+        "level": torch.tensor([[[1.0, 0.0]]]),
+        "onset": torch.tensor([[[0.5, 0.0]]]),
+    }
+    terms = reconstruction_terms(y, y_hat, logits, targets)
+    assert math.isclose(terms["mse"].item(), (1 + 4) / 6, rel_tol=1e-6)
+    log_z = math.log(math.exp(2) + 3)
+    f0 = (math.log(4) + (0.5 * (log_z - 2) + 0.5 * log_z)) / 2
+    assert math.isclose(terms["f0"].item(), f0, rel_tol=1e-6)
+
+    def sigmoid(a):
+        return 1 / (1 + math.exp(-a))
+
+    level = (-math.log(0.5) - math.log(1 - sigmoid(2))) / 2
+    onset = (-math.log(0.5) - math.log(1 - sigmoid(-1))) / 2
+    assert math.isclose(terms["level"].item(), level, rel_tol=1e-6)
+    assert math.isclose(terms["onset"].item(), onset, rel_tol=1e-6)

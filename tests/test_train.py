@@ -1,0 +1,122 @@
+"""Training on real shards: overfitting, resuming after a kill, the CLI, the ablation."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from bassnet.config import REPO_PARAMS
+from bassnet.data import WindowSampler, shard_paths
+from bassnet.losses import train_loss
+from bassnet.model import BassNet, ModelConfig
+from bassnet.train import train
+
+TINY = dict(maps=4, blocks=2, head_maps=4)
+
+
+def test_a_tiny_model_overfits_one_batch(a1_shards):
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="8/16", **TINY))
+    batch = WindowSampler(shard_paths(a1_shards), model.config.spec, 100,
+                          np.random.default_rng(0), -100.0, 4).batch(4)  # fmt: skip
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(120):
+        terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
+                           batch["targets"], batch["targets_v"])  # fmt: skip
+        optimiser.zero_grad()
+        terms["loss"].backward()
+        optimiser.step()
+        losses.append({k: v.item() for k, v in terms.items()})
+    assert losses[-1]["f0"] < 0.3 * losses[0]["f0"]
+    assert losses[-1]["mse"] < 0.3 * losses[0]["mse"]
+
+
+def test_training_writes_model_curves_and_summary(a1_shards, tiny_train_cfg, tmp_path):
+    summary = train(a1_shards, tmp_path, ModelConfig(window="8/16", **TINY), tiny_train_cfg,
+                    progress=False)  # fmt: skip
+    assert summary["mini_epochs"] == 2 and summary["instances"] == 16
+    assert set(summary["best_val"]) >= {"f0", "level", "onset", "mse", "kl_prior", "loss"}
+    curve = (tmp_path / "live/plots/metrics/val/f0.tsv").read_text().splitlines()
+    assert curve[0].split("\t") == ["step", "f0"] and len(curve) == 1 + 3  # steps 0, 1, 2
+    assert (tmp_path / "live/plots/metrics/train/kl_cross.tsv").exists()
+    assert BassNet.load(tmp_path / "model.pt").config.window == "8/16"
+    assert not (tmp_path / "checkpoint").exists()
+
+
+def test_the_ablation_trains_without_neighbours(a1_shards, tiny_train_cfg, tmp_path):
+    summary = train(a1_shards, tmp_path, ModelConfig(window="8/16", **TINY), tiny_train_cfg,
+                    ablation=True, progress=False)  # fmt: skip
+    assert summary["objective"] == "Eq. (10) (ablation)"
+    assert not (tmp_path / "live/plots/metrics/train/kl_cross.tsv").exists()
+
+
+def _params_file(tmp_path, max_mini_epochs):
+    params = yaml.safe_load(REPO_PARAMS.read_text())
+    params["profiles"]["default"]["model"] = TINY
+    params["profiles"]["default"]["train"] = {
+        "batch_size": 4, "mini_epoch": 40, "max_mini_epochs": max_mini_epochs,
+        "valid_windows": 8, "threads": 1, "device": "cpu", "learning_rate": 3e-3,
+    }  # fmt: skip
+    path = tmp_path / f"params{max_mini_epochs}.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def _cli(params, out, shards):
+    return [sys.executable, "-m", "bassnet.cli", "train", "--features", str(shards),
+            "--window", "8-16", "--out", str(out), "--params", str(params), "-q"]  # fmt: skip
+
+
+def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(a1_shards, tmp_path):
+    params = _params_file(tmp_path, 4)
+    whole = subprocess.run(_cli(params, tmp_path / "whole", a1_shards), capture_output=True,
+                           text=True, timeout=300)  # fmt: skip
+    assert whole.returncode == 0, whole.stderr
+    assert "4 mini-epochs" in whole.stdout
+
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(_cli(params, out, a1_shards), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not (out / "checkpoint").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (out / "checkpoint").exists()
+    resumed = subprocess.run(_cli(params, out, a1_shards), capture_output=True, text=True,
+                             timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout
+    a = torch.load(tmp_path / "whole/model.pt", weights_only=False)
+    b = torch.load(out / "model.pt", weights_only=False)
+    assert a["mini_epoch"] == b["mini_epoch"]
+    for name, tensor in a["state_dict"].items():
+        assert torch.equal(tensor, b["state_dict"][name]), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["mini_epochs"] == 4
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(a1_shards, tiny_train_cfg, tmp_path,
+                                                       capsys):  # fmt: skip
+    torch.save({"fingerprint": "other settings"}, tmp_path / "checkpoint")
+    cfg = dataclasses.replace(tiny_train_cfg, max_mini_epochs=1)
+    summary = train(a1_shards, tmp_path, ModelConfig(window="8/16", **TINY), cfg, progress=False)
+    assert "starting afresh" in capsys.readouterr().out
+    assert summary["mini_epochs"] == 1
+
+
+@pytest.mark.parametrize("flag", ["--window=40/30", "--window=abc"])
+def test_cli_reports_a_bad_window(flag, a1_shards, capsys):
+    from bassnet.cli import main
+
+    assert main(["train", "--features", str(a1_shards), flag]) == 2
+    assert "window" in capsys.readouterr().err
