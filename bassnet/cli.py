@@ -71,6 +71,30 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
+def _evaluate(args: argparse.Namespace) -> None:
+    from bassnet.config import load_params
+    from bassnet.report import run_evaluation
+    from bassnet.train_config import TrainConfig
+
+    params = load_params(args.params, args.profile)
+    train_cfg = TrainConfig.from_params(params)
+    section = params.get("evaluate", {})
+    run_evaluation(
+        Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
+        list(train_cfg.windows), list(train_cfg.ablation_windows), args.datasets.split(","),
+        section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
+        params["profile"],
+    )  # fmt: skip
+    print(f"report → {args.out}/report.md, metrics → {args.metrics}")
+
+
+def _encode(args: argparse.Namespace) -> None:
+    from bassnet.encode import encode_files
+
+    rows = encode_files(args.model, args.mix, args.bass, args.output)
+    print(f"{rows} windows → {args.output}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `bassnet` and its subcommands."""
     parser = argparse.ArgumentParser(prog="bassnet", description=__doc__)
@@ -121,6 +145,31 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=_train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="evaluate the trained models: Tables 1-3, Figs. 5 and 7, reports/report.md",
+    )
+    evaluate.add_argument("--models", default="models", help="folder of trained models")
+    evaluate.add_argument("--features", default="data/features", help="folder of feature sets")
+    evaluate.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated names")
+    evaluate.add_argument("--out", default="reports", help="report folder")
+    evaluate.add_argument("--metrics", default="metrics/evaluation.json", help="metrics JSON")
+    evaluate.add_argument("--params", help="params file (default: ./params.yaml)")
+    evaluate.add_argument("--profile", help="profile in the params file")
+    evaluate.set_defaults(func=_evaluate)
+
+    encode = sub.add_parser(
+        "encode",
+        help="where a song sits in the latent space: µ and σ per window, as CSV",
+        description="Writes time_s,mu1,mu2,sigma1,sigma2 for each window (hop: half the "
+        "expanded window) of a mix and its bass.",
+    )
+    encode.add_argument("--model", required=True, help="a trained model.pt")
+    encode.add_argument("--mix", required=True, help="audio of the mix (without bass)")
+    encode.add_argument("--bass", required=True, help="audio of the bass")
+    encode.add_argument("-o", "--output", required=True, help="CSV to write")
+    encode.set_defaults(func=_encode)
     return parser
 
 
