@@ -1,0 +1,104 @@
+"""Evaluation: the QDA protocol, figures, the report stage and `bassnet encode`."""
+
+import csv
+import dataclasses
+
+import numpy as np
+import pytest
+
+from bassnet.encode import COLUMNS, encode_files
+from bassnet.errors import DataError
+from bassnet.evaluate import ModelEvaluation, evaluate_model, qda_accuracy
+from bassnet.figures import figure5
+from bassnet.model import BassNet, ModelConfig
+from bassnet.report import run_evaluation
+from bassnet.train import train
+
+TINY = dict(maps=4, blocks=2, head_maps=4)
+
+
+def clusters(seed=0, spread=0.3):
+    rng = np.random.default_rng(seed)
+    centres = [(0, 0), (3, 0), (0, 3)]
+    points = np.concatenate([rng.normal(c, spread, (60, 2)) for c in centres])
+    return points, np.repeat([1, 2, 3], 60)
+
+
+def test_qda_separates_well_separated_clusters():
+    points, labels = clusters()
+    assert qda_accuracy(points, labels) > 0.99
+
+
+def test_qda_on_shuffled_labels_is_near_chance():
+    points, labels = clusters()
+    shuffled = np.random.default_rng(1).permutation(labels)
+    assert abs(qda_accuracy(points, shuffled) - 1 / 3) < 0.12
+
+
+def test_qda_needs_two_classes():
+    points, _ = clusters()
+    assert np.isnan(qda_accuracy(points, np.ones(len(points), dtype=int)))
+
+
+def test_figure5_writes_a_png(tmp_path):
+    points, labels = clusters()
+    e = ModelEvaluation("A1", "40/40", False, {}, 1.0, 0.33, len(points), points, labels)
+    figure5([e, dataclasses.replace(e, ablation=True)], tmp_path / "fig5.png")
+    assert (tmp_path / "fig5.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def tiny_models(a1_shards, tiny_train_cfg, tmp_path_factory):
+    """A tiny A1 model (8/16) and its ablation, one mini-epoch each, in models/A1/…"""
+    root = tmp_path_factory.mktemp("run")
+    (root / "features").mkdir()
+    (root / "features" / "A1").symlink_to(a1_shards)
+    cfg = dataclasses.replace(tiny_train_cfg, max_mini_epochs=1)
+    model_cfg = ModelConfig(window="8/16", **TINY)
+    train(a1_shards, root / "models/A1/8-16", model_cfg, cfg, progress=False)
+    train(a1_shards, root / "models/A1/8-16-ablation", model_cfg, cfg, ablation=True,
+          progress=False)  # fmt: skip
+    return root
+
+
+def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
+    root = tiny_models
+    metrics = run_evaluation(root / "models", root / "features", root / "reports",
+                             root / "metrics.json", ["8/16"], ["8/16"], ["A1"], 40, 3, 0,
+                             "test")  # fmt: skip
+    assert set(metrics) == {"A1/8-16", "A1/8-16-ablation"}
+    assert 0 <= metrics["A1/8-16"]["qda_accuracy"] <= 1
+    assert metrics["A1/8-16"]["f0_cce"] > 0
+    report = (root / "reports/report.md").read_text()
+    assert "## Table 1" in report and "| 8/16 |" in report and "Profile `test`" in report
+    for name in ("fig5_latent_maps.png",):
+        assert (root / "reports/figures" / name).stat().st_size > 1000
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path, a1_shards):
+    with pytest.raises(DataError, match="no trained model"):
+        evaluate_model(tmp_path / "model.pt", a1_shards, 10, 3, 0, "A1", False)
+
+
+def test_features_too_short_for_the_model_are_a_clear_error(tmp_path, a1_shards):
+    BassNet(ModelConfig(window="10/2560", **TINY)).save(tmp_path / "model.pt")
+    with pytest.raises(DataError, match="shorter than the window"):
+        evaluate_model(tmp_path / "model.pt", a1_shards, 10, 3, 0, "A1", False)
+
+
+def test_encode_writes_the_documented_columns(tiny_models, a1_shards, tmp_path):
+    audio = a1_shards.parent / "data" / "audio"
+    mix, bass = sorted(audio.glob("*.mix.wav"))[0], sorted(audio.glob("*.bass.wav"))[0]
+    out = tmp_path / "mu.csv"
+    rows = encode_files(tiny_models / "models/A1/8-16/model.pt", mix, bass, out)
+    table = list(csv.reader(out.open()))
+    assert tuple(table[0]) == COLUMNS and len(table) == rows + 1
+    times = np.array([float(r[0]) for r in table[1:]])
+    assert np.allclose(np.diff(times), 0.08)  # a window every b/2 = 8 frames
+    assert all(float(r[3]) > 0 and float(r[4]) > 0 for r in table[1:])
+
+
+def test_encode_without_a_model_is_a_clear_error(tmp_path, a1_shards):
+    audio = sorted((a1_shards.parent / "data" / "audio").glob("*.wav"))[0]
+    with pytest.raises(DataError, match="no such model"):
+        encode_files(tmp_path / "none.pt", audio, audio, tmp_path / "mu.csv")
