@@ -54,6 +54,7 @@ lint: setup
 bench: setup
 	$(RUN) python benchmarks/render.py
 	$(RUN) python benchmarks/features.py
+	$(RUN) python benchmarks/train.py --skip-paper-cpu
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
