@@ -37,7 +37,7 @@ def _features(args: argparse.Namespace) -> None:
 
 def _train(args: argparse.Namespace) -> None:
     from bassnet.config import load_params
-    from bassnet.train import train
+    from bassnet.train import model_dir, train
     from bassnet.train_config import TrainConfig, model_config
 
     params = load_params(args.params, args.profile)
@@ -52,11 +52,7 @@ def _train(args: argparse.Namespace) -> None:
     }
     cfg = TrainConfig.from_params({**params, "train": {**params["train"], **overrides}})
     model_cfg = model_config(params, args.window)
-    out = args.out or str(
-        Path("models")
-        / Path(args.features).name
-        / (model_cfg.spec.slug + ("-ablation" if args.ablation else ""))
-    )
+    out = args.out or str(model_dir("models", Path(args.features).name, args.window, args.ablation))
     summary = train(
         args.features, out, model_cfg, cfg, ablation=args.ablation, progress=not args.quiet
     )

@@ -55,6 +55,15 @@ def load_params(path: str | Path | None = None, profile: str | None = None) -> d
     return merged
 
 
+def resolve_device(device: str) -> str:
+    """ "cpu" or "cuda" as given; "auto": cuda when torch sees a GPU, else cpu."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _build(cls: type, section: dict[str, Any], where: str):
     """Instantiate dataclass `cls` from a params section, naming unknown or missing keys."""
     names = {f.name for f in dataclasses.fields(cls)}
@@ -186,8 +195,4 @@ class FeatureConfig:
 
     def torch_device(self) -> str:
         """The device to run networks on."""
-        if self.device != "auto":
-            return self.device
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device)

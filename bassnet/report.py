@@ -12,6 +12,7 @@ from bassnet.atomic import write_text
 from bassnet.evaluate import ModelEvaluation, evaluate_model, trajectory, validation_track
 from bassnet.model import BassNet
 from bassnet.multires import WindowSpec
+from bassnet.train import model_dir
 
 
 def _fmt(value: float) -> str:
@@ -24,11 +25,6 @@ def _diff(ours: float, theirs: float | None) -> str:
     if theirs is None or math.isnan(ours):
         return "–"
     return f"{ours - theirs:+.3f}"
-
-
-def model_dir(models: Path, dataset: str, window: str, ablation: bool) -> Path:
-    """models/<dataset>/<a-b>[-ablation]."""
-    return models / dataset / (WindowSpec.parse(window).slug + ("-ablation" if ablation else ""))
 
 
 def findings(evals: dict) -> list[tuple[str, bool | None, str]]:
@@ -101,7 +97,7 @@ def run_evaluation(
         figure7(trajectories, figures / "fig7_trajectories.png")
 
     metrics = {
-        f"{ds}/{WindowSpec.parse(w).slug}{'-ablation' if abl else ''}": {
+        model_dir("", ds, w, abl).as_posix(): {
             "f0_cce": e.terms["f0"], "level_bce": e.terms["level"], "onset_bce": e.terms["onset"],
             "qda_accuracy": e.qda_accuracy, "chance": e.chance, "windows": e.n_windows,
         }

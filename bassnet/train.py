@@ -43,6 +43,14 @@ class RunState:
     seconds: float = 0.0
 
 
+def model_dir(models: str | Path, dataset: str, window: str, ablation: bool = False) -> Path:
+    """Where a model lives: <models>/<dataset>/<a-b>[-ablation]."""
+    from bassnet.multires import WindowSpec
+
+    slug = WindowSpec.parse(window).slug
+    return Path(models) / dataset / (slug + ("-ablation" if ablation else ""))
+
+
 def fingerprint(model_cfg: ModelConfig, train_cfg: TrainConfig, ablation: bool, shards) -> str:
     """Hash of everything that defines a run; a checkpoint resumes only a run with the same."""
     settings = asdict(train_cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _raise_failed
+from bassnet.config import _build, _raise_failed, resolve_device
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,7 @@ class TrainConfig:
 
     def torch_device(self) -> str:
         """The device to train on."""
-        if self.device != "auto":
-            return self.device
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return resolve_device(self.device)
 
 
 def model_config(params: dict[str, Any], window: str):
