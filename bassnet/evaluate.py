@@ -116,9 +116,85 @@ def trajectory(model: BassNet, track: Track, hop: int | None = None, with_sigma:
     return (times, mu, sigma) if with_sigma else (times, mu)
 
 
-def validation_track(features_dir: str | Path, level_floor_db: float, index: int = 0) -> Track:
-    """The `index`-th validation track of a feature folder."""
+def validation_tracks(features_dir: str | Path, level_floor_db: float) -> list[Track]:
+    """The validation tracks of a feature folder (an error if there are none)."""
     tracks = [t for p in shard_paths(features_dir) for t in read_tracks(p, "valid", level_floor_db)]
     if not tracks:
         raise DataError(f"{features_dir}: no validation tracks")
-    return tracks[index % len(tracks)]
+    return tracks
+
+
+# Fig. 8: intervals in semitones, bass f0 minus mix f0, from three octaves below to
+# one octave above (the bass sits below the mix's predominant pitch).
+INTERVALS = np.arange(-36, 13)
+
+
+def interval_histogram(bass_class: np.ndarray, mix_f0_hz: np.ndarray) -> np.ndarray:
+    """Share of frames per interval in INTERVALS: 12·log2(f_bass / f_mix), rounded, over frames
+    where both sound. `bass_class` are f0 classes (CQT bins, n_bins = unvoiced)."""
+    from bassnet.features.cqt import N_BINS, bin_frequencies
+
+    bass_class, mix_f0_hz = np.ravel(bass_class), np.ravel(mix_f0_hz)
+    both = (bass_class < N_BINS) & (mix_f0_hz > 0)
+    bass_hz = bin_frequencies()[bass_class[both]]
+    semitones = np.rint(12 * np.log2(bass_hz / mix_f0_hz[both])).astype(int)
+    counts = np.array([(semitones == i).sum() for i in INTERVALS], dtype=np.float64)
+    return counts / max(both.sum(), 1)
+
+
+def mix_f0(features_dir: str | Path, split: str = "valid") -> dict[str, np.ndarray]:
+    """track_id → (frames,) predominant f0 of the mix in Hz (0 unvoiced), for the tracks of
+    `split` whose shards hold it (`features.mix_f0_splits`)."""
+    import pyarrow.parquet as pq
+
+    out = {}
+    for path in shard_paths(features_dir):
+        table = pq.read_table(path, columns=["track_id", "split", "f0_mix_hz"])
+        for track_id, part, f0 in zip(*(table.column(c) for c in table.column_names), strict=True):
+            if part.as_py() == split and f0.is_valid:
+                out[track_id.as_py()] = f0.values.to_numpy(zero_copy_only=False)
+    return out
+
+
+@torch.no_grad()
+def relative_pitch_grid(
+    model: BassNet,
+    tracks: list[Track],
+    mix_f0_hz: dict[str, np.ndarray],
+    grid: np.ndarray,
+    windows: int,
+) -> tuple[np.ndarray, dict[tuple[float, float], np.ndarray]]:
+    """Fig. 8's data: the interval histogram of the data, and for each z in `grid` (G, 2) that of
+    basses generated at that z, over about `windows` evenly spaced windows of `tracks`. Only the
+    full-resolution centre (channel 0, a frames) of each window is used; `mix_f0_hz` maps track
+    ids to the mix f0 (see `mix_f0`)."""
+    from bassnet.data import even_starts
+
+    spec = model.config.spec
+    usable = [t for t in tracks if t.track_id in mix_f0_hz and len(t) >= spec.expanded]
+    if not usable:
+        raise DataError("no validation tracks with the mix f0 (features.mix_f0_splits)")
+    positions = even_starts([len(t) for t in usable], spec, windows)
+    index = np.array([i for i, _ in positions])
+    start = np.array([s for _, s in positions])
+    batch = cut(usable, index, start, spec)
+    centre = start + (spec.expanded - spec.compressed) // 2
+    mix_hz = np.stack(
+        [
+            mix_f0_hz[usable[i].track_id][c : c + spec.compressed]
+            for i, c in zip(index, centre, strict=True)
+        ]
+    )
+    truth = np.stack(
+        [usable[i].f0_class[c : c + spec.compressed] for i, c in zip(index, centre, strict=True)]
+    )
+    data = interval_histogram(truth, mix_hz)
+    fx = model.mix_factors(batch["x"])
+    generated = {}
+    for z in grid:
+        zs = torch.tensor(np.tile(z, (len(index), 1)), dtype=torch.float32)
+        logits = model.descriptors(model.generate(fx, zs))["f0"][:, 0]  # (N, a, classes)
+        generated[(float(z[0]), float(z[1]))] = interval_histogram(
+            logits.argmax(-1).numpy(), mix_hz
+        )
+    return data, generated

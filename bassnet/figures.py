@@ -75,6 +75,29 @@ def figure7(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], path: str | 
     _save(fig, path)
 
 
+def figure8(data: np.ndarray, generated: dict, title: str, path: str | Path) -> None:
+    """A grid of panels, one per z: the share of frames at each bass–mix interval (semitones)
+    of basses generated at z, minus that of the data (paper Fig. 8)."""
+    from bassnet.evaluate import INTERVALS
+
+    xs = sorted({z[0] for z in generated})
+    ys = sorted({z[1] for z in generated}, reverse=True)
+    fig, axes = plt.subplots(len(ys), len(xs), figsize=(2.4 * len(xs), 1.8 * len(ys)),
+                             sharex=True, sharey=True, squeeze=False)  # fmt: skip
+    for (zx, zy), hist in generated.items():
+        ax = axes[ys.index(zy), xs.index(zx)]
+        diff = hist - data
+        ax.bar(INTERVALS, diff, width=0.9, color=np.where(diff >= 0, "tab:blue", "tab:red"))
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_title(f"z = ({zx:g}, {zy:g})", fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in axes[-1]:
+        ax.set_xlabel("bass − mix f0 (semitones)", fontsize=6)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+
+
 def _save(fig, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)

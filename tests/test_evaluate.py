@@ -102,3 +102,29 @@ def test_encode_without_a_model_is_a_clear_error(tmp_path, a1_shards):
     audio = sorted((a1_shards.parent / "data" / "audio").glob("*.wav"))[0]
     with pytest.raises(DataError, match="no such model"):
         encode_files(tmp_path / "none.pt", audio, audio, tmp_path / "mu.csv")
+
+
+def test_interval_histogram_by_hand():
+    from bassnet.evaluate import INTERVALS, interval_histogram
+
+    # bass on bin 72 (110 Hz) under a mix at 220 Hz: −12; bin 75 (≈116.5 Hz) under 110 Hz: +1;
+    # unvoiced bass (class 264) and an unvoiced mix (0 Hz) do not count
+    hist = interval_histogram(np.array([72, 72, 75, 264, 72]), np.array([220.0, 220, 110, 110, 0]))
+    assert hist[list(INTERVALS).index(-12)] == pytest.approx(2 / 3)
+    assert hist[list(INTERVALS).index(1)] == pytest.approx(1 / 3)
+    assert hist.sum() == pytest.approx(1)
+
+
+def test_relative_pitch_grid_and_figure8(a1_shards, tmp_path):
+    from bassnet.evaluate import mix_f0, relative_pitch_grid, validation_tracks
+    from bassnet.figures import figure8
+
+    model = BassNet(ModelConfig(window="40/40", **TINY)).eval()
+    tracks = validation_tracks(a1_shards, -100.0)
+    grid = np.array([(-1.0, 0.0), (1.0, 0.0)])
+    data, generated = relative_pitch_grid(model, tracks, mix_f0(a1_shards), grid, 20)
+    assert 0.95 < data.sum() <= 1 + 1e-9  # the bass sounds under the mix, within 3 octaves
+    assert set(generated) == {(-1.0, 0.0), (1.0, 0.0)}
+    assert all(0 <= h.sum() <= 1 + 1e-9 for h in generated.values())
+    figure8(data, generated, "test", tmp_path / "fig8.png")
+    assert (tmp_path / "fig8.png").read_bytes()[:4] == b"\x89PNG"
