@@ -13,7 +13,7 @@ PROFILE ?= default
 # The pipeline's commands (`bassnet`, `dvc`) run from the project's virtual environment.
 RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: setup system repro test test-slow lint bench clean
+.PHONY: setup system repro test test-slow lint bench smoke-paper clean
 
 setup: system $(VENV)/.installed
 
@@ -55,6 +55,12 @@ bench: setup
 	$(RUN) python benchmarks/render.py
 	$(RUN) python benchmarks/features.py
 	$(RUN) python benchmarks/train.py --skip-paper-cpu
+
+# One mini-epoch of the paper's model (5 blocks x 128 maps, batch 20, 1000 windows) on the
+# default profile's A1 features: a CPU smoke test of the paper profile (about 50 min on 2 cores).
+smoke-paper: setup
+	$(RUN) bassnet train --profile paper --features data/features/A1 --window 10-640 \
+	  --max-mini-epochs 1 --out models/smoke-paper/A1/10-640
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
