@@ -28,6 +28,7 @@ from bassnet.constants import FRAME_RATE
 from bassnet.data import WindowSampler, WindowSet, shard_paths
 from bassnet.losses import test_loss, train_loss
 from bassnet.model import BassNet, ModelConfig
+from bassnet.remix import Remixer
 from bassnet.train_config import TrainConfig
 
 
@@ -51,8 +52,28 @@ def model_dir(models: str | Path, dataset: str, window: str, ablation: bool = Fa
     return Path(models) / dataset / (slug + ("-ablation" if ablation else ""))
 
 
+# The source that defines what a training step computes: a checkpoint written by other code
+# (say, before a change to the objective) must not be resumed as if it were this run's.
+PACKAGE = Path(__file__).resolve().parent
+TRAINING_CODE = (
+    "losses.py", "targets.py", "data.py", "train.py", "multires.py", "remix.py", "model",
+)  # fmt: skip
+
+
+def code_hash() -> str:
+    """sha256 of the training code's source files (TRAINING_CODE), in a fixed order."""
+    digest = hashlib.sha256()
+    for name in TRAINING_CODE:
+        path = PACKAGE / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(PACKAGE).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(model_cfg: ModelConfig, train_cfg: TrainConfig, ablation: bool, shards) -> str:
-    """Hash of everything that defines a run; a checkpoint resumes only a run with the same."""
+    """Hash of everything that defines a run (settings, data, training code); a checkpoint
+    resumes only a run with the same."""
     settings = asdict(train_cfg)
     for cap in ("max_mini_epochs", "max_minutes", "windows", "ablation_windows", "device"):
         settings.pop(cap)  # extending a capped run, or moving it to a GPU, resumes it
@@ -62,6 +83,7 @@ def fingerprint(model_cfg: ModelConfig, train_cfg: TrainConfig, ablation: bool, 
             "train": settings,
             "ablation": ablation,
             "shards": [(p.name, p.stat().st_size) for p in shards],
+            "code": code_hash(),
         },
         sort_keys=True,
     )
@@ -123,6 +145,7 @@ def train(
         rng=rng,
         level_floor_db=model_cfg.level_floor_db,
         max_shards=cfg.max_shards_in_memory,
+        remixer=Remixer(*cfg.remix, device) if cfg.remix else None,
     )
     if resumed:
         sampler.restore(resumed["shards_loaded"])
@@ -134,11 +157,12 @@ def train(
         live.next_step()
         model.save(out_dir / "model.pt", mini_epoch=0)
     steps = math.ceil(cfg.mini_epoch / cfg.batch_size)
+    # counts steps, so a paper-size mini-epoch (50 steps of minutes each on a CPU) shows progress
     bar = tqdm(
-        total=cfg.max_mini_epochs,
-        initial=state.mini_epoch,
+        total=cfg.max_mini_epochs and cfg.max_mini_epochs * steps,
+        initial=state.mini_epoch * steps,
         desc=f"train {Path(features_dir).name} {spec}{' ablation' if ablation else ''}",
-        unit="mini-epoch",
+        unit="step",
         disable=not progress,
     )
     started, reason = time.monotonic() - state.seconds, "max_mini_epochs"
@@ -162,6 +186,7 @@ def train(
             optimiser.step()
             for name, value in terms.items():
                 sums[name] = sums.get(name, 0.0) + value.item() / steps
+            bar.update()
         state.instances += steps * cfg.batch_size
         state.mini_epoch += 1
         val = validate(model, valid, device)
@@ -179,13 +204,15 @@ def train(
         live.next_step()
         sampler.rotate()
         _save_checkpoint(checkpoint, tag, model, optimiser, rng, sampler, state)
-        bar.set_postfix(loss=f"{sums['loss']:.3f}", val=f"{val['loss']:.3f}",
-                        f0=f"{val['f0']:.3f}")  # fmt: skip
-        bar.update()
+        bar.set_postfix(mini_epoch=state.mini_epoch, loss=f"{sums['loss']:.3f}",
+                        val=f"{val['loss']:.3f}", f0=f"{val['f0']:.3f}")  # fmt: skip
     bar.close()
     live.end()
 
     best = torch.load(out_dir / "model.pt", map_location="cpu", weights_only=False)
+    best["latent_region"] = _latent_region(out_dir / "model.pt", shards, cfg.valid_windows)
+    with atomic_path(out_dir / "model.pt") as tmp:
+        torch.save(best, tmp)
     summary = {
         "dataset": Path(features_dir).name,
         "window": str(spec),
@@ -198,10 +225,34 @@ def train(
         "instances_per_s": state.instances / max(state.seconds, 1e-9),
         "minutes": state.seconds / 60,
         "device": device,
+        "remix": list(cfg.remix) if cfg.remix and sampler.has_stems else None,
+        "latent_region": best["latent_region"],
     }
     write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     checkpoint.unlink(missing_ok=True)
     return summary
+
+
+def latent_region(mu: np.ndarray, margin: float = 0.1) -> dict[str, list[float]]:
+    """Where the training data sits in the latent space, from µ (N, D): its mean ("centre",
+    the default z of `bassnet generate`) and a box from the 1st to the 99th percentile per
+    axis, widened by `margin` of its size ("low", "high": outside it a z is extrapolation)."""
+    low, high = np.percentile(mu, [1, 99], axis=0)
+    pad = margin * (high - low)
+    return {
+        "centre": mu.mean(0).round(5).tolist(),
+        "low": (low - pad).round(5).tolist(),
+        "high": (high + pad).round(5).tolist(),
+    }
+
+
+def _latent_region(model_path: Path, shards: list[Path], count: int) -> dict[str, list[float]]:
+    """`latent_region` of the saved model over `count` windows of the training split."""
+    from bassnet.evaluate import latent  # evaluate builds on this module
+
+    model = BassNet.load(model_path)
+    windows = WindowSet(shards, model.config.spec, count, model.config.level_floor_db, "train")
+    return latent_region(latent(model, windows.x, windows.y)[0])
 
 
 def _log(live, train_terms: dict, val_terms: dict) -> None:

@@ -52,3 +52,24 @@ def test_reconstruction_terms_by_hand():
     onset = (-math.log(0.5) - math.log(1 - sigmoid(-1))) / 2
     assert math.isclose(terms["level"].item(), level, rel_tol=1e-6)
     assert math.isclose(terms["onset"].item(), onset, rel_tol=1e-6)
+
+
+def test_objective_sums_reconstruction_over_the_frames_of_a_window():
+    # per-frame means are reported; the objective weighs them by the C·a frames of the window
+    # (a log-likelihood of the window) against per-window KL terms
+    from bassnet.losses import test_loss, train_loss
+    from bassnet.model import BassNet, ModelConfig
+
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
+    spec = model.config.spec
+    x = torch.randn(2, spec.channels, spec.compressed, 264) - 7
+    y = torch.randn(2, spec.channels, spec.compressed, 264) - 8
+    f0 = torch.softmax(torch.randn(2, spec.channels, spec.compressed, 265), -1)
+    unit = torch.rand(2, spec.channels, spec.compressed)
+    targets = {"f0": f0, "level": unit, "onset": unit}
+    frames = spec.channels * spec.compressed  # 3 × 10
+    for terms in (test_loss(model, x, y, targets), train_loss(model, x, y, x, y, targets, targets)):
+        kl = sum(v for k, v in terms.items() if k.startswith("kl"))
+        recon = terms["mse"] + terms["f0"] + terms["level"] + terms["onset"]
+        assert torch.allclose(terms["loss"], kl + frames * recon)

@@ -17,7 +17,7 @@ from bassnet.config import REPO_PARAMS
 from bassnet.data import WindowSampler, shard_paths
 from bassnet.losses import train_loss
 from bassnet.model import BassNet, ModelConfig
-from bassnet.train import train
+from bassnet.train import latent_region, train
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
 
@@ -50,6 +50,19 @@ def test_training_writes_model_curves_and_summary(a1_shards, tiny_train_cfg, tmp
     assert (tmp_path / "live/plots/metrics/train/kl_cross.tsv").exists()
     assert BassNet.load(tmp_path / "model.pt").config.window == "8/16"
     assert not (tmp_path / "checkpoint").exists()
+    # where the training µ's lie: the default z of generation and the trained region
+    region = torch.load(tmp_path / "model.pt", weights_only=False)["latent_region"]
+    assert region == summary["latent_region"]
+    low, centre, high = (np.array(region[k]) for k in ("low", "centre", "high"))
+    assert low.shape == (2,) and np.all(low < centre) and np.all(centre < high)
+
+
+def test_latent_region_spans_the_bulk_of_the_points():
+    mu = np.random.default_rng(0).normal([1.0, -2.0], [0.5, 0.1], size=(1000, 2))
+    region = latent_region(mu)
+    assert np.allclose(region["centre"], [1.0, -2.0], atol=0.05)
+    inside = np.all((mu >= region["low"]) & (mu <= region["high"]), axis=1)
+    assert 0.97 < inside.mean() < 1.0
 
 
 def test_the_ablation_trains_without_neighbours(a1_shards, tiny_train_cfg, tmp_path):
@@ -120,3 +133,20 @@ def test_cli_reports_a_bad_window(flag, a1_shards, capsys):
 
     assert main(["train", "--features", str(a1_shards), flag]) == 2
     assert "window" in capsys.readouterr().err
+
+
+def test_the_fingerprint_changes_with_the_training_code(tmp_path, monkeypatch):
+    # a checkpoint written by an older objective must not be resumed by the new one
+    import shutil
+
+    import bassnet.train as training
+
+    for name in training.TRAINING_CODE:
+        src = training.PACKAGE / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    monkeypatch.setattr(training, "PACKAGE", tmp_path)
+    before = training.code_hash()
+    assert training.code_hash() == before  # deterministic
+    with open(tmp_path / "losses.py", "a") as handle:
+        handle.write("\n# a change\n")
+    assert training.code_hash() != before
