@@ -102,3 +102,26 @@ def _save(fig, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
+
+
+def control_figure(panels: dict[str, tuple], title: str, path: str | Path) -> None:
+    """The latent control at work: per pattern, the generated bass (f0 as MIDI pitch over time,
+    dots at note starts) over the steps that pattern plays (grey bars). `panels` maps a label
+    to (times_s, midi_pitch (NaN unvoiced), note_starts_s, [(start_s, seconds, pitch), …])."""
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.6 * len(panels) + 0.6), sharex=True,
+                             squeeze=False)  # fmt: skip
+    for ax, (label, (times, pitch, starts, steps)) in zip(axes[:, 0], panels.items(), strict=True):
+        for start, seconds, midi in steps:
+            ax.plot(
+                [start, start + seconds], [midi, midi], color="0.75", lw=5, solid_capstyle="butt"
+            )
+        ax.plot(times, pitch, lw=0.9, color="C0")
+        on = np.searchsorted(times, starts).clip(0, len(times) - 1)
+        ax.plot(starts, pitch[on], ".", color="C3", ms=4)
+        ax.set_ylabel("MIDI", fontsize=7)
+        ax.set_title(label, fontsize=8, loc="left")
+        ax.tick_params(labelsize=6)
+    axes[-1, 0].set_xlabel("time (s)", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)

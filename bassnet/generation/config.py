@@ -1,0 +1,39 @@
+"""Typed view of the `generate` section of `params.yaml`; its defaults apply outside a checkout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bassnet.config import _build, _raise_failed
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Settings of `bassnet generate` (paper §4.2, §7)."""
+
+    segment_s: float = 60.0  # the mix is processed in segments of this length: bounded memory
+    batch_windows: int = 64  # windows per model call
+    onset_threshold: float = 0.5  # peak picking on the generated onset strength
+    min_note_frames: int = 5  # a pitch change without an onset must hold this long (10 ms each)
+    silence_db: float = -60.0  # mix frames quieter than this get no bass
+    bass_program: int = 33  # GM program of the MIDI bass, 0-based (Electric Bass (finger))
+    soundfont: str = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # for --render soundfont
+    max_hours: float = 4.0  # longer inputs are refused (memory is bounded; time is not)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "segment_s must be >= 10": self.segment_s >= 10,
+            "batch_windows must be >= 1": self.batch_windows >= 1,
+            "onset_threshold must be in (0, 1)": 0 < self.onset_threshold < 1,
+            "min_note_frames must be >= 1": self.min_note_frames >= 1,
+            "silence_db must be negative": self.silence_db < 0,
+            "bass_program must be 0..127": 0 <= self.bass_program <= 127,
+            "max_hours must be positive": self.max_hours > 0,
+        }
+        _raise_failed(checks, "generate")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> GenerateConfig:
+        """Read the `generate` section of loaded params (defaults where absent)."""
+        return _build(cls, (params or {}).get("generate", {}) or {}, "generate")

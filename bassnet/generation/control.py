@@ -1,0 +1,162 @@
+"""Does the latent control work? (issue: generation §4; paper Figs. 7–8)
+
+For a dataset whose songs follow known bass patterns:
+1. µ of held-out (validation) windows, and its centroid for each pattern;
+2. a new song of the dataset (a seed no dataset song uses), its mix rendered with FluidSynth;
+3. a bass generated at each pattern's centroid, scored against what that pattern plays over
+   the new song's chords and drums:
+   - pitch (harmony datasets A1–A3): the generated pitch class at each bass step (the median f0
+     over its first half) equals the step's chord degree (root, third or fifth);
+   - rhythm (A4): per beat, the generated note starts, snapped to the eighth-note grid
+     (±50 ms), are exactly the pattern's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bassnet.constants import FRAME_RATE
+from bassnet.generation.curves import BassCurves
+from bassnet.generation.notes import BassNote, hz_to_midi
+
+CONTROL_SONG_INDEX = 100_000  # beyond any dataset's song count: a song no model has seen
+
+
+@dataclass(frozen=True)
+class Step:
+    """One expected bass note: start in s, length in s, MIDI pitch, beat index in the song."""
+
+    start_s: float
+    seconds: float
+    pitch: int
+    beat: int
+
+
+def expected_steps(plan, pattern: int) -> list[Step]:
+    """The bass `pattern` would play over `plan`'s chords, as in the dataset's renderer."""
+    from bassnet.synth import patterns as pt
+    from bassnet.synth.plan import BEATS_PER_MEASURE, TICKS_PER_BEAT
+    from bassnet.synth.theory import degree_interval
+
+    steps = []
+    for m, chord in enumerate(plan.chord_per_measure()):
+        for s in pt.bass_steps(plan.dataset, pattern, chord.quality, chord.program):
+            beat = m * BEATS_PER_MEASURE + s.beat
+            steps.append(
+                Step(
+                    float(plan.ticks_to_seconds(round(beat * TICKS_PER_BEAT))),
+                    float(plan.ticks_to_seconds(round(s.beats * TICKS_PER_BEAT))),
+                    chord.root - 12 + degree_interval(plan.mode, chord.step, s.degree),
+                    int(beat),
+                )
+            )
+    return steps
+
+
+def pitch_score(curves: BassCurves, steps: list[Step]) -> float:
+    """Share of steps whose generated pitch class (median f0 over the step's first half, from
+    30 ms in) is the expected one; an unvoiced step counts as a miss."""
+    pitch = hz_to_midi(curves.f0_hz)
+    hits = 0
+    for step in steps:
+        a = round((step.start_s + 0.03) * FRAME_RATE)
+        b = max(a + 1, round((step.start_s + step.seconds / 2) * FRAME_RATE))
+        sounding = pitch[a:b][~np.isnan(pitch[a:b])]
+        if len(sounding) * 2 > b - a:
+            hits += int(round(float(np.median(sounding))) % 12 == step.pitch % 12)
+    return hits / max(len(steps), 1)
+
+
+def rhythm_score(notes: list[BassNote], steps: list[Step], beat_s: float, n_beats: int,
+                 tolerance_s: float = 0.05) -> float:  # fmt: skip
+    """Share of beats whose generated note starts, snapped to eighth notes (within
+    `tolerance_s`), are exactly the expected ones."""
+
+    def grid(times) -> dict[int, set[int]]:
+        per_beat: dict[int, set[int]] = {}
+        for t in times:
+            eighth = round(t / (beat_s / 2))
+            if abs(t - eighth * beat_s / 2) <= tolerance_s:
+                per_beat.setdefault(eighth // 2, set()).add(eighth % 2)
+        return per_beat
+
+    want, got = grid([s.start_s for s in steps]), grid([n.start_s for n in notes])
+    return sum(want.get(b, set()) == got.get(b, set()) for b in range(n_beats)) / max(n_beats, 1)
+
+
+def pattern_centroids(mu: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
+    """Mean µ (latent_dim,) of the windows of each pattern (labels ≥ 1)."""
+    return {int(p): mu[labels == p].mean(0) for p in np.unique(labels) if p >= 1}
+
+
+def control_check(
+    model_path: str | Path, features_dir: str | Path, dataset: str, render_cfg, seed: int,
+    windows: int, out_dir: str | Path, figure: str | Path | None = None, cfg=None,
+) -> dict:  # fmt: skip
+    """Steps 1–3 above for one model; writes the new song's mix and each generated bass to
+    `out_dir` (and the figure to `figure`); returns {"kind", "centroids", "scores" {pattern:
+    share}, "mean"}."""
+    import soundfile as sf
+
+    from bassnet.data import WindowSet, shard_paths
+    from bassnet.evaluate import latent
+    from bassnet.generation.config import GenerateConfig
+    from bassnet.generation.pipeline import generate_files
+    from bassnet.model import BassNet
+    from bassnet.synth import patterns as pt
+    from bassnet.synth.fluidsynth_render import FluidRenderer
+    from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
+    from bassnet.synth.plan import BEATS_PER_MEASURE, make_plan, song_seed
+
+    model = BassNet.load(model_path)
+    valid = WindowSet(shard_paths(features_dir), model.config.spec, windows,
+                      model.config.level_floor_db)  # fmt: skip
+    centroids = pattern_centroids(latent(model, valid.x, valid.y)[0], np.asarray(valid.patterns))
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = make_plan(dataset, CONTROL_SONG_INDEX, song_seed(seed, CONTROL_SONG_INDEX), render_cfg)
+    renderer = FluidRenderer(render_cfg.soundfont, render_cfg.sample_rate, render_cfg.gain,
+                             render_cfg.effects)  # fmt: skip
+    try:
+        n_samples = round(plan.duration_s * render_cfg.sample_rate)
+        mix = renderer.render(plan_to_midi(plan), MIX_TRACKS, n_samples)
+    finally:
+        renderer.close()
+    mix_path = out_dir / f"{dataset}_control.mix.wav"
+    sf.write(mix_path, mix, render_cfg.sample_rate, subtype="PCM_16")
+
+    rhythm = pt.DATASETS[dataset].double_kick  # A4: the patterns differ in rhythm
+    beat_s = plan.tempo_us / 1e6
+    scores, panels = {}, {}
+    for p, z in centroids.items():
+        stem = out_dir / f"{dataset}_control.pattern{p}"
+        result = generate_files(mix_path, stem, model_path, z=z, cfg=cfg or GenerateConfig(),
+                                progress=False)  # fmt: skip
+        curves, notes = result.curves, result.bass_notes
+        steps = expected_steps(plan, p)
+        scores[p] = (
+            rhythm_score(notes, steps, beat_s, plan.n_measures * BEATS_PER_MEASURE)
+            if rhythm
+            else pitch_score(curves, steps)
+        )
+        times = np.arange(len(curves)) / FRAME_RATE
+        panels[f"pattern {p} at z = ({z[0]:.2f}, {z[1]:.2f}): {scores[p]:.0%}"] = (
+            times, hz_to_midi(curves.f0_hz), np.array([n.start_s for n in notes]),
+            [(s.start_s, s.seconds, s.pitch) for s in steps],
+        )  # fmt: skip
+    if figure is not None:
+        from bassnet.figures import control_figure
+
+        what = "beats with the pattern's onsets" if rhythm else "steps on the pattern's degree"
+        control_figure(panels, f"{dataset}: bass generated at each pattern's centroid of µ "
+                       f"({what})", figure)  # fmt: skip
+    return {
+        "kind": "rhythm" if rhythm else "pitch",
+        "centroids": {p: [round(float(v), 4) for v in z] for p, z in centroids.items()},
+        "scores": scores,
+        "mean": float(np.mean(list(scores.values()))) if scores else float("nan"),
+    }

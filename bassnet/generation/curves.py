@@ -1,0 +1,97 @@
+"""The model at z over a mix → frame-level bass curves: f0, voicing, level and onset.
+
+Each window a/b of the mix's log |CQT| is compressed (paper §4.3), decoded at its z into
+ŷ = g(x, z) and read by the descriptor heads; the heads' outputs are expanded back to b frames
+and joined by Hann overlap-add at hop b/2 (`bassnet.multires`). f0 is overlap-added as class
+probabilities and read off afterwards, so two windows that disagree blend instead of jumping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bassnet.features.cqt import BINS_PER_OCTAVE, FMIN_HZ, LOG_FLOOR, N_BINS
+from bassnet.model import BassNet
+from bassnet.multires import compress, expand, overlap_add
+
+SILENT_LOG_CQT = float(np.log(LOG_FLOOR))  # log |CQT| of digital silence
+
+
+@dataclass
+class BassCurves:
+    """Per-frame (100 frames/s) descriptors of a generated bass, each (frames,)."""
+
+    f0_hz: np.ndarray  # 0 where unvoiced
+    voicing: np.ndarray  # probability that the bass sounds, in [0, 1]
+    level_db: np.ndarray  # mean-square power in dB re full scale (the level descriptor)
+    onset: np.ndarray  # onset strength in [0, 1]
+
+    def __len__(self) -> int:
+        return len(self.f0_hz)
+
+    @classmethod
+    def concat(cls, parts: list[BassCurves]) -> BassCurves:
+        """Curves of consecutive segments joined in time."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("f0_hz", "voicing", "level_db", "onset")))  # fmt: skip
+
+
+def read_f0(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(frames, 264 + 1) class probabilities → f0 in Hz (frames,) and voicing (frames,).
+
+    The pitch is the probability-weighted mean bin of the most likely bin and its two
+    neighbours (sub-bin precision); frames whose unvoiced class has p ≥ 0.5 get 0 Hz.
+    """
+    voicing = 1.0 - probs[:, N_BINS]
+    bins = probs[:, :N_BINS]
+    peak = bins.argmax(1)
+    offsets = np.arange(-1, 2)
+    idx = np.clip(peak[:, None] + offsets, 0, N_BINS - 1)
+    weights = np.take_along_axis(bins, idx, 1) + 1e-12
+    position = (weights * idx).sum(1) / weights.sum(1)
+    f0 = FMIN_HZ * 2.0 ** (position / BINS_PER_OCTAVE)
+    return np.where(voicing >= 0.5, f0, 0.0).astype(np.float32), voicing.astype(np.float32)
+
+
+@torch.no_grad()
+def window_descriptors(model: BassNet, windows: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+    """Mix windows (N, b, 264) log |CQT| at z (N, latent_dim) → expanded descriptor windows:
+    f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
+    spec = model.config.spec
+    x = compress(torch.from_numpy(np.ascontiguousarray(windows)), spec, axis=1)
+    device = next(model.parameters()).device
+    y_hat = model.generate(model.mix_factors(x.to(device)), torch.from_numpy(z).to(device))
+    logits = model.descriptors(y_hat)
+    out = {
+        "f0": torch.softmax(logits["f0"], -1),
+        "level": torch.sigmoid(logits["level"]),
+        "onset": torch.sigmoid(logits["onset"]),
+    }
+    return {k: expand(v.cpu(), spec, axis=1).numpy() for k, v in out.items()}
+
+
+def segment_curves(
+    model: BassNet, cqt: np.ndarray, z: np.ndarray, n_frames: int, batch: int = 16
+) -> BassCurves:
+    """Curves of `n_frames` frames from `cqt` (≥ n_frames + 2·hop frames, starting one hop
+    before the first frame wanted): windows at hop b/2 from the start of `cqt`, window j at
+    z[j], overlap-added. Needs ceil(n_frames / hop) + 1 windows, so len(z) ≥ that."""
+    spec = model.config.spec
+    count = -(-n_frames // spec.hop) + 1
+    need = (count + 1) * spec.hop
+    if len(cqt) < need:
+        cqt = np.pad(cqt, ((0, need - len(cqt)), (0, 0)), constant_values=SILENT_LOG_CQT)
+    parts: dict[str, list[np.ndarray]] = {"f0": [], "level": [], "onset": []}
+    for first in range(0, count, batch):
+        js = range(first, min(first + batch, count))
+        windows = np.stack([cqt[j * spec.hop : j * spec.hop + spec.expanded] for j in js])
+        for name, value in window_descriptors(model, windows, z[first : first + len(js)]).items():
+            parts[name].append(value)
+    joined = {k: overlap_add(np.concatenate(v), spec, n_frames) for k, v in parts.items()}
+    f0_hz, voicing = read_f0(joined["f0"])
+    floor = model.config.level_floor_db
+    level_db = floor + joined["level"] * -floor  # inverse of targets.level_unit
+    return BassCurves(f0_hz, voicing, level_db.astype(np.float32), joined["onset"])

@@ -1,0 +1,58 @@
+"""Where in the 2-D latent space to generate: one point, or a path over the song's time. Pure."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from bassnet.errors import ConfigError
+
+PATH_COLUMNS = ("time_s", "z1", "z2")
+
+
+def parse_point(text: str, dim: int = 2) -> np.ndarray:
+    """'0.4,0.0' → (dim,) float array."""
+    try:
+        values = [float(v) for v in str(text).split(",")]
+    except ValueError as err:
+        raise ConfigError(f"--z must be {dim} comma-separated numbers, got {text!r}") from err
+    if len(values) != dim or not np.all(np.isfinite(values)):
+        raise ConfigError(f"--z must be {dim} comma-separated finite numbers, got {text!r}")
+    return np.asarray(values, dtype=np.float32)
+
+
+def read_path(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A z-path CSV with columns time_s,z1,z2 → times in s (K,), ascending, and z (K, 2)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: z-path file not found")
+    with open(path, newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(PATH_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ConfigError(f"{path}: z-path needs columns {','.join(PATH_COLUMNS)}")
+        try:
+            rows = [[float(r[c]) for c in PATH_COLUMNS] for r in reader]
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{path}: z-path has a non-numeric value ({err})") from err
+    table = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    if not len(table) or not np.all(np.isfinite(table)):
+        raise ConfigError(f"{path}: z-path has no rows or non-finite values")
+    if np.any(np.diff(table[:, 0]) < 0):
+        raise ConfigError(f"{path}: z-path times must be ascending")
+    return table[:, 0], table[:, 1:].astype(np.float32)
+
+
+def z_at(times_s: np.ndarray, path_times: np.ndarray, path_z: np.ndarray) -> np.ndarray:
+    """Linear interpolation of a z-path at `times_s` (N,) → (N, 2); held constant beyond its
+    first and last points."""
+    return np.stack(
+        [np.interp(times_s, path_times, path_z[:, d]) for d in range(path_z.shape[1])], axis=1
+    ).astype(np.float32)
+
+
+def outside_region(z: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Rows of z (N, D) outside the box [low, high] (the trained region): (N,) bool."""
+    return np.any((z < low) | (z > high), axis=1)

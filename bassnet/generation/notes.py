@@ -1,0 +1,101 @@
+"""Frame curves → notes (paper §7: MIDI rendering of the generated bass). Pure NumPy.
+
+A note starts at each peak-picked onset, and wherever the bass starts sounding or its pitch
+moves by more than half a semitone for `min_frames` frames without an onset; it ends at the
+next note or where the bass stops sounding. Its MIDI pitch is the median f0 over its frames;
+the frame-wise deviation from that pitch is kept for pitch bend. Velocity follows the level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bassnet.constants import FRAME_RATE
+from bassnet.generation.curves import BassCurves
+
+
+@dataclass(frozen=True)
+class BassNote:
+    """One note: start and end in s, MIDI pitch, velocity 1–127, and the pitch deviation in
+    semitones at each of its frames (100/s), for pitch bend."""
+
+    start_s: float
+    end_s: float
+    pitch: int
+    velocity: int
+    bend: np.ndarray
+
+
+def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
+    """Hz → fractional MIDI pitch (A4 = 440 Hz = 69); NaN where f0 is 0."""
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(f0 > 0, 69 + 12 * np.log2(f0 / 440.0), np.nan)
+
+
+def velocity_from_db(level_db: float, floor_db: float = -60.0, top_db: float = -6.0) -> int:
+    """A level in dB → MIDI velocity: `floor_db` and below → 1, `top_db` and above → 127,
+    linear in dB between (MIDI velocity is roughly logarithmic in amplitude)."""
+    unit = (level_db - floor_db) / (top_db - floor_db)
+    return int(np.clip(round(1 + 126 * unit), 1, 127))
+
+
+def _onset_frames(onset: np.ndarray, threshold: float) -> np.ndarray:
+    """Local maxima (±1 frame) of the onset strength above `threshold`, as frame indices."""
+    if len(onset) < 3:
+        return np.zeros(0, dtype=int)
+    inner = onset[1:-1]
+    peaks = (inner >= onset[:-2]) & (inner > onset[2:]) & (inner >= threshold)
+    return np.flatnonzero(peaks) + 1
+
+
+def curves_to_notes(
+    curves: BassCurves, onset_threshold: float = 0.5, min_frames: int = 5
+) -> list[BassNote]:
+    """The notes of a generated bass (see the module docstring); [] if it never sounds."""
+    pitch = hz_to_midi(curves.f0_hz)
+    voiced = ~np.isnan(pitch)
+    starts = set(_onset_frames(curves.onset, onset_threshold).tolist())
+    # the bass starts sounding: a note starts even without a picked onset
+    starts |= set(np.flatnonzero(voiced & ~np.concatenate([[False], voiced[:-1]])).tolist())
+    notes: list[BassNote] = []
+    boundaries = sorted(s for s in starts if voiced[s])
+    for i, start in enumerate(boundaries):
+        stop = boundaries[i + 1] if i + 1 < len(boundaries) else len(pitch)
+        silent = np.flatnonzero(~voiced[start:stop])
+        stop = start + (silent[0] if len(silent) else stop - start)
+        notes += _split_on_pitch(curves, pitch, start, stop, min_frames)
+    return notes
+
+
+def _split_on_pitch(curves, pitch, start: int, stop: int, min_frames: int) -> list[BassNote]:
+    """Notes over frames [start, stop): a new note where the rounded pitch changes and holds
+    for at least `min_frames` frames (a legato change of note without an onset)."""
+    rounded = np.rint(pitch[start:stop])
+    cuts = [0]
+    for t in range(1, len(rounded)):
+        held = rounded[t : t + min_frames]
+        if (
+            rounded[t] != rounded[cuts[-1]]
+            and len(held) == min_frames
+            and np.all(held == rounded[t])
+        ):
+            cuts.append(t)
+    cuts.append(len(rounded))
+    notes = []
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        segment = pitch[start + a : start + b]
+        midi = int(np.clip(np.rint(np.median(segment)), 0, 127))
+        level = float(np.max(curves.level_db[start + a : start + b]))
+        notes.append(
+            BassNote(
+                start_s=(start + a) / FRAME_RATE,
+                end_s=(start + b) / FRAME_RATE,
+                pitch=midi,
+                velocity=velocity_from_db(level),
+                bend=(segment - midi).astype(np.float32),
+            )
+        )
+    return notes

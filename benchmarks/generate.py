@@ -1,0 +1,82 @@
+"""Benchmark: `bassnet generate` on a 3-minute song, on this machine.
+
+Renders one A1 song of about 3 minutes (FluidSynth, default profile settings), then times the
+whole generation — reading and resampling the mix, CQT, the model at z, overlap-add, notes,
+MIDI and additive synthesis to WAV — for the shipped models (default: A1 and A4, both
+40/40) and prints seconds of audio per second of compute (× real time). The CQT alone is timed
+in the same run as a baseline share. Writes benchmarks/results/generate.json.
+
+Usage: python benchmarks/generate.py [--seconds 180] [--models A1,A4] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from bassnet.config import RenderConfig, load_params
+from bassnet.generation.pipeline import generate_files
+from bassnet.pretrained import resolve
+
+RESULTS = Path(__file__).parent / "results" / "generate.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=180.0)
+    parser.add_argument("--models", default="A1,A4")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+
+    from bassnet.synth.dataset import render_dataset
+
+    cfg = dataclasses.replace(RenderConfig.from_params(load_params(profile="default")),
+                              seconds=args.seconds, workers=1, valid_fraction=0.0)  # fmt: skip
+    results: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+        },  # fmt: skip
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        render_dataset("A1", Path(tmp) / "song", 1, 777, cfg, progress=False)
+        mix = next((Path(tmp) / "song" / "audio").glob("*.mix.wav"))
+        import soundfile as sf
+
+        seconds = sf.info(mix).duration
+        results["audio_seconds"] = round(seconds, 2)
+        from bassnet.features.audio import resample
+        from bassnet.features.cqt import CQT
+
+        audio, sr = sf.read(mix, dtype="float32")
+        started = time.perf_counter()
+        CQT()(resample(audio.mean(1) if audio.ndim == 2 else audio, sr))
+        cqt_s = time.perf_counter() - started
+        results["cqt_only_x_realtime"] = round(seconds / cqt_s, 1)
+        for name in args.models.split(","):
+            generate_files(mix, Path(tmp) / "warm", resolve(name), progress=False)  # warm-up
+            result = generate_files(mix, Path(tmp) / name, resolve(name), progress=False)
+            results[name] = {
+                "compute_s": round(result.seconds_compute, 3),
+                "x_realtime": round(result.realtime_factor, 1),
+                "notes": result.notes,
+            }
+            print(f"{name}: {seconds:.0f} s of audio in {result.seconds_compute:.2f} s "
+                  f"→ {result.realtime_factor:.0f}× real time ({result.notes} notes)")  # fmt: skip
+    print(f"CQT alone: {results['cqt_only_x_realtime']:.0f}× real time")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"→ {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The models shipped in the package, and the command that ships them."""
+
+import json
+
+import pytest
+import torch
+
+from bassnet.cli import main
+from bassnet.errors import ConfigError, DataError
+from bassnet.model import BassNet, ModelConfig
+from bassnet.pretrained import available, resolve
+from bassnet.pretrained.ship import ship
+
+
+def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
+    region = {"centre": [0.1, 0.2], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
+    (tmp_path / "models/A1/10-40").mkdir(parents=True)
+    model.save(tmp_path / "models/A1/10-40/model.pt", val={"f0": 2.0}, latent_region=region)
+    (tmp_path / "models/A1/10-40/summary.json").write_text(
+        json.dumps({"mini_epochs": 3, "instances": 60})
+    )
+    cards = ship(tmp_path / "models", ["A1"], "10-40", "default", None, tmp_path / "out")
+    assert cards["A1"]["latent_region"] == region and cards["A1"]["mini_epochs"] == 3
+    shipped = BassNet.load(tmp_path / "out/A1.pt")
+    x = torch.randn(2, 3, 10, 264) - 7
+    z = torch.zeros(2, 2)
+    with torch.no_grad():
+        want = model.generate(model.mix_factors(x), z)
+        got = shipped.generate(shipped.mix_factors(x), z)
+    assert torch.allclose(got, want, atol=0.05)  # float16 weights, float32 compute
+    stored = torch.load(tmp_path / "out/A1.pt", weights_only=False)["state_dict"]
+    assert stored["latent_weight"].dtype == torch.float16
+    assert json.loads((tmp_path / "out/models.json").read_text()) == cards
+    assert "| A1 | A1 | 10/40 | default |" in (tmp_path / "out/MODEL_CARD.md").read_text()
+    with pytest.raises(DataError, match="no trained model"):
+        ship(tmp_path / "models", ["A2"], "10-40", "default", None, tmp_path / "out")
+
+
+def test_resolve_names_paths_and_unknowns(tmp_path):
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"x")
+    assert resolve(str(path)) == path
+    with pytest.raises(ConfigError, match="no model 'nope'"):
+        resolve("nope")
+
+
+def test_the_package_ships_small_a1_to_a4_models(capsys):
+    shipped = available()
+    assert set(shipped) == {"A1", "A2", "A3", "A4"}
+    assert sum(c["bytes"] for c in shipped.values()) < 8e6  # a few MB in all
+    for name in shipped:
+        model = BassNet.load(resolve(name))
+        assert str(model.config.spec) == "40/40"
+    assert main(["models"]) == 0
+    assert capsys.readouterr().out.count("40/40") == 4
