@@ -25,6 +25,7 @@ from bassnet.multires import WindowSpec, compress
 from bassnet.targets import f0_classes, level_unit, window_targets
 
 COLUMNS = ["track_id", "split", "cqt_mix", "cqt_bass", "f0_hz", "level_db", "onset", "pattern"]
+STEM_COLUMNS = ["stem_audio", "stem_scale"]
 
 
 @dataclass
@@ -38,9 +39,16 @@ class Track:
     level: np.ndarray  # (frames,) float32 in [0, 1]
     onset: np.ndarray  # (frames,) float32 in [0, 1]
     pattern: np.ndarray | None  # (frames,) int8 ground-truth bass pattern, if known
+    # stem collections, read for re-mixing: (stems, samples) int16 at 16 kHz and (stems,) scales
+    stems: np.ndarray | None = None
+    stem_scale: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.mix)
+
+    def stem_span(self, remixer, start: int, frames: int) -> np.ndarray:
+        """The stems behind frames [start, start + frames) for `remixer`, float32."""
+        return remixer.span(self.stems, start, frames) * self.stem_scale[:, None]
 
 
 def shard_paths(features_dir: str | Path) -> list[Path]:
@@ -61,10 +69,15 @@ def _vector(column, row: int, dtype) -> np.ndarray:
     return column[row].values.to_numpy(zero_copy_only=False).astype(dtype)
 
 
-def read_tracks(path: str | Path, split: str, level_floor_db: float) -> list[Track]:
-    """The tracks of one shard in `split` ("train" / "valid"), checked for NaN features."""
-    table = pq.read_table(path, columns=COLUMNS)
-    columns = {name: table.column(name).combine_chunks() for name in COLUMNS}
+def read_tracks(
+    path: str | Path, split: str, level_floor_db: float, with_stems: bool = False
+) -> list[Track]:
+    """The tracks of one shard in `split` ("train" / "valid"), checked for NaN features; with
+    `with_stems`, also the stems of stem collections (for re-mixing)."""
+    names = pq.read_schema(path).names
+    wanted = COLUMNS + (STEM_COLUMNS if with_stems and "stem_audio" in names else [])
+    table = pq.read_table(path, columns=wanted)
+    columns = {name: table.column(name).combine_chunks() for name in wanted}
     tracks = []
     for row in range(table.num_rows):
         if columns["split"][row].as_py() != split:
@@ -79,6 +92,10 @@ def read_tracks(path: str | Path, split: str, level_floor_db: float) -> list[Tra
             if not np.isfinite(arr).all():
                 raise DataError(f"{path}: track {track_id}: {name} has NaN or infinite values")
         pattern = columns["pattern"][row]
+        stems = stem_scale = None
+        if "stem_audio" in columns and columns["stem_audio"][row].is_valid:
+            stem_scale = _vector(columns["stem_scale"], row, np.float32)
+            stems = _vector(columns["stem_audio"], row, np.int16).reshape(len(stem_scale), -1)
         tracks.append(
             Track(
                 track_id=track_id,
@@ -88,6 +105,8 @@ def read_tracks(path: str | Path, split: str, level_floor_db: float) -> list[Tra
                 level=level_unit(level_db, level_floor_db),
                 onset=np.clip(onset, 0, 1),
                 pattern=None if not pattern.is_valid else _vector(columns["pattern"], row, np.int8),
+                stems=stems,
+                stem_scale=stem_scale,
             )
         )
     return tracks
@@ -134,9 +153,11 @@ class WindowSampler:
         level_floor_db: float,
         max_shards: int,
         split: str = "train",
+        remixer=None,
     ) -> None:
         self.shards, self.spec, self.neighbourhood = list(shards), spec, neighbourhood
         self.rng, self.level_floor_db, self.split = rng, level_floor_db, split
+        self.remixer = remixer  # a bassnet.remix.Remixer: re-mix tracks that have stems
         self.max_shards = max_shards
         order = self.rng.permutation(len(self.shards))
         self.loaded: dict[int, list[Track]] = {}
@@ -146,11 +167,17 @@ class WindowSampler:
             raise DataError(f"no {split} tracks in {len(self.shards)} shard(s)")
 
     def _load(self, i: int) -> None:
-        tracks = read_tracks(self.shards[i], self.split, self.level_floor_db)
+        tracks = read_tracks(self.shards[i], self.split, self.level_floor_db,
+                             with_stems=self.remixer is not None)  # fmt: skip
         for track in tracks:
             _check_length(track, self.spec)
         self.loaded[i] = tracks
         self.tracks = [t for group in self.loaded.values() for t in group]
+
+    @property
+    def has_stems(self) -> bool:
+        """Whether any held track can be re-mixed."""
+        return self.remixer is not None and any(t.stems is not None for t in self.tracks)
 
     def rotate(self) -> None:
         """Swap one held shard for one not held (no-op when all shards fit in memory)."""
@@ -181,7 +208,23 @@ class WindowSampler:
             cut(self.tracks, index, start, self.spec),
             cut(self.tracks, index, neighbour, self.spec),
         )
+        if self.remixer is not None:
+            self._remix(first, second, index, start, neighbour)
         return {**first, "u": second["x"], "v": second["y"], "targets_v": second["targets"]}
+
+    def _remix(self, first: dict, second: dict, index, start, neighbour) -> None:
+        """Replace x and u of instances whose track has stems by a random re-mix: one
+        coefficient per stem and instance, the same for the instance's neighbour."""
+        rows = [r for r, i in enumerate(index) if self.tracks[i].stems is not None]
+        if not rows:
+            return
+        b = self.spec.expanded
+        coefficients = [self.remixer.coefficients(self.rng, len(self.tracks[index[r]].stems))
+                        for r in rows]  # fmt: skip
+        for batch, starts in ((first, start), (second, neighbour)):
+            spans = [self.tracks[index[r]].stem_span(self.remixer, int(starts[r]), b) for r in rows]
+            mixed = self.remixer.mix_cqt(spans, coefficients)  # (len(rows), b, 264)
+            batch["x"][rows] = compress(mixed, self.spec, axis=1)
 
 
 def even_starts(n_frames: list[int], spec: WindowSpec, count: int) -> list[tuple[int, int]]:

@@ -26,6 +26,10 @@ class TrainConfig:
     seed: int
     device: str  # "cpu", "cuda" or "auto"
     threads: int  # torch CPU threads; 0 = one per core
+    # stem collections: each stem's mixing coefficient is drawn from [low, high] per instance
+    # (paper §5.3: 0.5–1.0); None turns re-mixing off. Datasets without stems are unaffected.
+    remix: tuple[float, float] | None = (0.5, 1.0)
+    collection_window: str = "40-40"  # the window of models trained on stem collections
 
     def __post_init__(self) -> None:
         from bassnet.multires import WindowSpec
@@ -39,7 +43,7 @@ class TrainConfig:
 
         checks = {
             "windows must be specs like '40/40' or '10-640'": all(
-                parses(w) for w in self.windows + self.ablation_windows
+                parses(w) for w in (*self.windows, *self.ablation_windows, self.collection_window)
             ),
             "learning_rate must be positive": self.learning_rate > 0,
             "batch_size must be >= 1": self.batch_size >= 1,
@@ -54,6 +58,8 @@ class TrainConfig:
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
             "threads must be >= 0": self.threads >= 0,
+            "remix must be [low, high] with 0 < low <= high, or null": self.remix is None
+            or (len(self.remix) == 2 and 0 < self.remix[0] <= self.remix[1]),
         }
         _raise_failed(checks, "train")
 

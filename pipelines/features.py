@@ -37,7 +37,7 @@ from bassnet.config import FeatureConfig, load_params
 from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
 from bassnet.features.audio import check_audio, mix_stems, resample
-from bassnet.features.schema import LABEL_ARRAYS, rows_to_table
+from bassnet.features.schema import LABEL_ARRAYS, rows_to_table, stem_store
 from pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
@@ -113,12 +113,18 @@ class LoadTrack(Step):
         if spec.problems:
             raise ManifestError("; ".join(spec.problems))
         mix_names = ["mix"] if "mix" in spec.stems else sorted(set(spec.stems) - {"bass"})
-        mono, rates = {}, {}
+        mono, rates, lengths = {}, {}, {}
         for stem in [*mix_names, "bass"]:
-            mono[stem], rates[stem] = read_mono(spec.stems[stem])
+            parts = []
+            for i, path in enumerate(spec.stems[stem]):  # several files of one stem are summed
+                name = stem if i == 0 else f"{stem}[{i}]"
+                audio, rates[name] = read_mono(path)
+                lengths[name] = len(audio)
+                parts.append(audio)
+            if len(set(lengths.values())) == 1:
+                mono[stem] = mix_stems(parts)
         if len(set(rates.values())) > 1:
             raise AudioError(f"stems differ in sample rate: {rates}")
-        lengths = {stem: len(a) for stem, a in mono.items()}
         if len(set(lengths.values())) > 1:
             raise AudioError(f"stems differ in length (samples): {lengths}")
         sr = rates["bass"]
@@ -138,6 +144,8 @@ class LoadTrack(Step):
             "mix": mix,
             "bass": bass,
         }
+        if mix_names != ["mix"]:  # a stem collection: keep the stems for re-mixing in training
+            element.update(stem_store([resample(mono[s], sr, SR) for s in mix_names]))
         label = self.labels.get(spec.track_id)
         if label is not None:
             element.update(
@@ -423,13 +431,16 @@ def run(argv: list[str] | None = None) -> dict:
         "--dataset", help="dataset name stored in the rows (default: the manifest's folder name)"
     )
     parser.add_argument("--metrics", help="also write the metrics JSON here")
+    parser.add_argument(
+        "--split-seed", type=int, help="90/10 split by id where the manifest gives no split"
+    )
     parser.add_argument("--params", help="params file (default: ./params.yaml)")
     parser.add_argument("--profile", help="profile in the params file")
     args, beam_args = parser.parse_known_args(argv)
 
     cfg = FeatureConfig.from_params(load_params(args.params, args.profile))
     manifest = Path(args.manifest)
-    tracks = read_manifest(manifest)
+    tracks = read_manifest(manifest, args.split_seed)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise BassnetError(f"output folder {out_dir} exists and is not a folder")

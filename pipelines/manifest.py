@@ -2,8 +2,9 @@
 
 CSV columns `track_id,stem,path[,split]`, paths relative to the manifest. Each track needs a
 `bass` stem and either one `mix` stem or other stems (drums, vocals, ...) that are summed into
-the mix. Problems with one track are attached to it (reported by the job, which goes on with
-the others); problems with the whole file raise ManifestError before any work starts.
+the mix. Several rows of one stem (different files, e.g. two bass parts) are summed into it.
+Problems with one track are attached to it (reported by the job, which goes on with the
+others); problems with the whole file raise ManifestError before any work starts.
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ class TrackSpec:
 
     track_id: str
     split: str
-    stems: dict[str, str] = field(default_factory=dict)  # stem name -> absolute path
+    stems: dict[str, list[str]] = field(default_factory=dict)  # stem -> absolute paths, summed
     problems: list[str] = field(default_factory=list)
 
 
-def read_manifest(path: str | Path) -> list[TrackSpec]:
-    """Parse and check a manifest; tracks come back in manifest order."""
+def read_manifest(
+    path: str | Path, split_seed: int | None = None, valid_fraction: float = 0.1
+) -> list[TrackSpec]:
+    """Parse and check a manifest; tracks come back in manifest order. A track without a split
+    goes to 'train', or with `split_seed` to a stable 90/10 split by id
+    (`bassnet.stems.layouts.split_of`)."""
+    from bassnet.stems.layouts import split_of
+
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"manifest not found: {path}")
@@ -47,13 +54,18 @@ def read_manifest(path: str | Path) -> list[TrackSpec]:
         track_id, stem = (row["track_id"] or "").strip(), (row["stem"] or "").strip()
         if not track_id or not stem or not (row["path"] or "").strip():
             raise ManifestError(f"{path}:{line}: empty track_id, stem or path")
-        spec = tracks.setdefault(track_id, TrackSpec(track_id, (row.get("split") or "train")))
+        split = (row.get("split") or "").strip() or (
+            "train" if split_seed is None else split_of(track_id, split_seed, valid_fraction)
+        )
+        spec = tracks.setdefault(track_id, TrackSpec(track_id, split))
         file = (path.parent / row["path"].strip()).resolve()
-        if stem in spec.stems:
-            spec.problems.append(f"duplicate stem '{stem}' (manifest line {line})")
+        if str(file) in spec.stems.get(stem, []):
+            spec.problems.append(f"duplicate stem '{stem}' row (manifest line {line})")
+        elif stem == "mix" and "mix" in spec.stems:
+            spec.problems.append(f"more than one 'mix' (manifest line {line})")
         elif not file.is_file():
             spec.problems.append(f"stem '{stem}': file not found: {file}")
-        spec.stems[stem] = str(file)
+        spec.stems.setdefault(stem, []).append(str(file))
     for spec in tracks.values():
         if "bass" not in spec.stems:
             spec.problems.append("no bass stem")

@@ -35,6 +35,15 @@ LABEL_ARRAYS: dict[str, tuple[pa.DataType, type]] = {
     "bass_onset": (pa.uint8(), np.uint8),
 }
 
+# Stem collections only (null for datasets with a mix file): the stems the mix was made of, as
+# 16 kHz waveforms for re-mixing in training (paper §5.3), stem after stem in the order of the
+# `stems` column (bass excluded), each int16 at its own scale (peak-normalised: 16-bit
+# precision, half the bytes of float32, as a CD-quality stem would be stored).
+STEM_ARRAYS: dict[str, tuple[pa.DataType, type]] = {
+    "stem_audio": (pa.int16(), np.int16),  # (stems · samples,), sample = value · stem_scale
+    "stem_scale": (F32, np.float32),  # (stems,)
+}
+
 FEATURE_SCHEMA = pa.schema(
     [
         ("track_id", pa.string()),
@@ -50,8 +59,25 @@ FEATURE_SCHEMA = pa.schema(
         ("instruments", pa.list_(pa.int16())),  # GM programs of the chord instruments
         *[(name, pa.list_(t)) for name, (t, _) in FRAME_ARRAYS.items()],
         *[(name, pa.list_(t)) for name, (t, _) in LABEL_ARRAYS.items()],
+        *[(name, pa.list_(t)) for name, (t, _) in STEM_ARRAYS.items()],
     ]
 )
+ARRAYS = {**FRAME_ARRAYS, **LABEL_ARRAYS, **STEM_ARRAYS}
+
+
+def stem_store(stems: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Equal-length 16 kHz stems (samples,) → the STEM_ARRAYS values of a row."""
+    peaks = np.array([np.abs(s).max() if len(s) else 0.0 for s in stems], dtype=np.float32)
+    scale = np.where(peaks > 0, peaks / 32767.0, 1.0).astype(np.float32)
+    audio = np.concatenate(
+        [np.rint(s / k).astype(np.int16) for s, k in zip(stems, scale, strict=True)]
+    )
+    return {"stem_audio": audio, "stem_scale": scale}
+
+
+def stems_from_store(audio: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The STEM_ARRAYS values of a row → (stems, samples) float32."""
+    return audio.reshape(len(scale), -1).astype(np.float32) * scale[:, None]
 
 
 def _column(values: list, arrow_type: pa.DataType, dtype: type) -> pa.Array:
@@ -83,8 +109,8 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     columns = {}
     for field in FEATURE_SCHEMA:
         name = field.name
-        if name in FRAME_ARRAYS or name in LABEL_ARRAYS:
-            arrow_type, dtype = {**FRAME_ARRAYS, **LABEL_ARRAYS}[name]
+        if name in ARRAYS:
+            arrow_type, dtype = ARRAYS[name]
             columns[name] = _column([r.get(name) for r in rows], arrow_type, dtype)
         else:
             columns[name] = pa.array([r.get(name) for r in rows], field.type)

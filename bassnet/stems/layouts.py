@@ -1,0 +1,185 @@
+"""Multitrack folder layouts → manifest rows `track_id,stem,path,split`, and what was skipped.
+
+Stem vocabulary: `bass` (required) and any of STEMS; several files of one stem in a song (e.g.
+Slakh2100's bass parts) are listed as several rows with the same stem, which the feature job
+sums. A song is skipped, with its reason, when it has no bass stem, an unreadable or empty file,
+stems of different lengths or sample rates (the feature job needs them sample-aligned), a file
+outside the collection's root (e.g. through a symlink), or an id already taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+import yaml
+
+STEMS = ("bass", "drums", "vocals", "guitar", "keys", "piano", "strings", "other")
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
+FORMATS = ("slakh2100", "musdb18", "flat")
+# Slakh2100's `inst_class` (MIDI program families) → our stems
+SLAKH_CLASSES = {
+    "Bass": "bass",
+    "Drums": "drums",
+    "Guitar": "guitar",
+    "Piano": "piano",
+    "Organ": "keys",
+    "Chromatic Percussion": "keys",
+    "Strings": "strings",
+    "Strings (continued)": "strings",
+    "Ensemble": "strings",
+}
+SLAKH_SPLITS = {"train": "train", "validation": "valid", "test": "test"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One manifest row; `path` is absolute until written."""
+
+    track_id: str
+    stem: str
+    path: Path
+    split: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A song (or file) left out of the manifest, and why."""
+
+    song: str
+    reason: str
+
+
+def track_id(name: str) -> str:
+    """A folder name → an id of letters, digits, `_`, `-` and `.` (others become `_`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "track"
+
+
+def split_of(track: str, seed: int, valid_fraction: float) -> str:
+    """'valid' for a stable `valid_fraction` of ids, else 'train': a hash of seed and id, so a
+    song keeps its split when others are added."""
+    digest = hashlib.sha256(f"{seed}:{track}".encode()).digest()
+    return "valid" if int.from_bytes(digest[:8], "big") / 2**64 < valid_fraction else "train"
+
+
+def _audio_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+
+
+def _slakh(root: Path) -> tuple[list[tuple[str, Path, list[tuple[str, Path]]]], list[Skipped]]:
+    songs, skipped = [], []
+    for meta in sorted(root.rglob("metadata.yaml")):
+        folder = meta.parent
+        try:
+            stems = (yaml.safe_load(meta.read_text()) or {}).get("stems") or {}
+        except yaml.YAMLError as err:
+            skipped.append(Skipped(folder.name, f"unreadable metadata.yaml ({err})"))
+            continue
+        files = []
+        for name, info in sorted(stems.items()):
+            if not (info or {}).get("audio_rendered", True):
+                continue
+            candidates = [folder / "stems" / f"{name}{s}" for s in AUDIO_SUFFIXES]
+            path = next((c for c in candidates if c.exists()), None)
+            if path is None:
+                skipped.append(Skipped(folder.name, f"stem {name}: no audio file (skipped)"))
+                continue
+            files.append((SLAKH_CLASSES.get(info.get("inst_class", ""), "other"), path))
+        songs.append((folder.name, folder, files))
+    return songs, skipped
+
+
+def _by_name(root: Path, known_only: bool) -> tuple[list, list[Skipped]]:
+    songs, skipped = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = []
+        for path in _audio_files(folder):
+            stem = path.stem.lower()
+            if stem in ("mixture", "mix"):
+                continue  # the mix is remade from the stems
+            if stem not in STEMS:
+                if known_only:
+                    skipped.append(Skipped(folder.name, f"{path.name}: not a stem name (skipped)"))
+                    continue
+                stem = "other"
+            files.append((stem, path))
+        songs.append((folder.name, folder, files))
+    return songs, skipped
+
+
+def _check_song(name: str, root: Path, files: list[tuple[str, Path]]) -> str | None:
+    """Why a song cannot be used, or None."""
+    if not any(stem == "bass" for stem, _ in files):
+        return "no bass stem"
+    rates: set[int] = set()
+    lengths: list[int] = []
+    for _, path in files:
+        if not path.resolve().is_relative_to(root):
+            return f"{path.name}: outside the collection's root ({path.resolve()})"
+        try:
+            info = sf.info(path)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            return f"{path.name}: unreadable audio ({err})"
+        if info.frames == 0:
+            return f"{path.name}: empty stem"
+        rates.add(info.samplerate)
+        lengths.append(info.frames)
+    if len(rates) > 1:
+        return f"stems at different sample rates: {sorted(rates)} Hz"
+    if len(set(lengths)) > 1:
+        return f"stems of different lengths: {min(lengths)}–{max(lengths)} samples"
+    return None
+
+
+def scan(
+    layout: str, root: str | Path, seed: int | None = None, valid_fraction: float = 0.1
+) -> tuple[list[Row], list[Skipped]]:
+    """Manifest rows of every usable song under `root` in `layout` (one of FORMATS), and the
+    songs or files skipped with their reasons. Splits: Slakh2100's own folders where a song
+    sits in one, else `split_of` with `seed`, else none (the feature job's --split-seed, i.e.
+    the collection's `split_seed` in params.yaml, decides)."""
+    root = Path(root).resolve()
+    if layout not in FORMATS:
+        raise ValueError(f"layout must be one of {', '.join(FORMATS)}, got {layout!r}")
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a folder")
+    songs, skipped = _slakh(root) if layout == "slakh2100" else _by_name(root, layout == "flat")
+    rows, taken = [], set()
+    for name, folder, files in songs:
+        tid = track_id(name)
+        if tid in taken:
+            skipped.append(Skipped(name, f"duplicate id {tid!r} (another song has it)"))
+            continue
+        problem = _check_song(name, root, files)
+        if problem:
+            skipped.append(Skipped(name, problem))
+            continue
+        taken.add(tid)
+        inside = folder.relative_to(root).parents  # only folders below the root count
+        own = next((SLAKH_SPLITS[p.name] for p in inside if p.name in SLAKH_SPLITS), None)
+        split = own or (None if seed is None else split_of(tid, seed, valid_fraction))
+        rows += [Row(tid, stem, path, split) for stem, path in files]
+    return rows, skipped
+
+
+def write_manifest(rows: list[Row], out: str | Path) -> None:
+    """Write rows as a manifest CSV at `out`, paths relative to its folder, atomically."""
+    import csv
+    import io
+    import os
+
+    from bassnet.atomic import write_text
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["track_id", "stem", "path", "split"])
+    base = out.parent.resolve()
+    for row in rows:
+        path = os.path.relpath(row.path, base)
+        writer.writerow([row.track_id, row.stem, path, row.split or ""])
+    write_text(out, buffer.getvalue())

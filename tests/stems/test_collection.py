@@ -1,0 +1,86 @@
+"""A stem collection end to end: manifest → features (stems kept) → training with re-mixing."""
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from bassnet.data import WindowSampler, read_tracks, shard_paths
+from bassnet.features.schema import stems_from_store
+from bassnet.multires import WindowSpec
+from bassnet.remix import Remixer
+from bassnet.stems.layouts import scan, write_manifest
+from tests.pipelines.conftest import run_features
+from tests.stems.conftest import slakh_layout
+
+
+@pytest.fixture(scope="module")
+def collection_features(stem_audio, tmp_path_factory):
+    """Features of a Slakh-layout collection of two songs (bass in two parts), one in Slakh's
+    train folder and one in its validation folder."""
+    songs, sr = stem_audio
+    root = tmp_path_factory.mktemp("collection")
+    rows, _ = scan("slakh2100", slakh_layout(root / "slakh", songs, sr))
+    write_manifest(rows, root / "manifest.csv")
+    run_features(root / "manifest.csv", root / "features")
+    return root / "features", songs, sr
+
+
+def test_features_keep_the_stems_and_sum_the_bass_parts(collection_features):
+    features, songs, sr = collection_features
+    table = pq.read_table(shard_paths(features)[0]).to_pylist()
+    row = next(r for r in table if r["track_id"] == "Track00001")
+    assert row["stems"] == ["drums", "piano", "bass"]
+    stems = stems_from_store(np.array(row["stem_audio"], np.int16), np.array(row["stem_scale"]))
+    assert stems.shape[0] == 2 and stems.shape[1] == round(row["duration_s"] * 16000)
+    # the bass of two halves is the whole bass: its CQT is louder than either half would be
+    assert row["n_frames"] == len(row["cqt_bass"])
+
+
+def test_remixing_with_unit_coefficients_reproduces_the_stored_mix_cqt(collection_features):
+    features, _, _ = collection_features
+    track = read_tracks(shard_paths(features)[0], "train", -100.0, with_stems=True)[0]
+    remixer = Remixer(0.5, 1.0)
+    start, frames = 150, 64
+    span = track.stem_span(remixer, start, frames)
+    ones = np.ones(len(track.stems), np.float32)
+    got = remixer.mix_cqt([span], [ones])[0].numpy()
+    want = track.mix[start : start + frames].astype(np.float32)
+    assert np.mean(np.abs(got - want)) < 0.01  # float16 CQT and int16 stems in the shard
+    assert np.percentile(np.abs(got - want), 99) < 0.05
+    # other coefficients change the balance: a different CQT at about the same level
+    other = remixer.mix_cqt([span], [np.array([1.0, 0.5], np.float32)])[0].numpy()
+    assert np.mean(np.abs(other - want)) > 0.05
+
+
+def test_coefficients_lie_within_bounds():
+    remixer = Remixer(0.5, 1.0)
+    c = remixer.coefficients(np.random.default_rng(0), 10_000)
+    assert c.min() >= 0.5 and c.max() <= 1.0 and 0.7 < c.mean() < 0.8
+    with pytest.raises(ValueError):
+        Remixer(0.0, 1.0)
+
+
+def test_the_sampler_remixes_stem_tracks(collection_features):
+    features, _, _ = collection_features
+    spec = WindowSpec.parse("10/40")
+    shards = shard_paths(features)
+
+    def sampler(remixer):
+        return WindowSampler(shards, spec, 100, np.random.default_rng(0), -100.0, 4,
+                             remixer=remixer)  # fmt: skip
+
+    plain, remixed = sampler(None).batch(4), sampler(Remixer(0.5, 1.0)).batch(4)
+    assert torch.equal(plain["y"], remixed["y"])  # the bass is the bass
+    assert not torch.allclose(plain["x"], remixed["x"], atol=0.05)  # the mix is re-mixed
+    assert (plain["x"] - remixed["x"]).abs().mean() < 1.0  # … at about the same level
+
+
+def test_training_on_the_collection_remixes(collection_features, tiny_train_cfg, tmp_path):
+    from bassnet.model import ModelConfig
+    from bassnet.train import train
+
+    features, _, _ = collection_features
+    summary = train(features, tmp_path, ModelConfig(window="10/40", maps=2, blocks=2,
+                    head_maps=2), tiny_train_cfg, progress=False)  # fmt: skip
+    assert summary["mini_epochs"] == 2 and summary["remix"] == [0.5, 1.0]
