@@ -86,9 +86,116 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 def _encode(args: argparse.Namespace) -> None:
     from bassnet.encode import encode_files
+    from bassnet.pretrained import resolve
 
-    rows = encode_files(args.model, args.mix, args.bass, args.output)
+    rows = encode_files(resolve(args.model), args.mix, args.bass, args.output)
     print(f"{rows} windows → {args.output}")
+
+
+def _generate_config(args: argparse.Namespace):
+    from bassnet.config import find_params, load_params
+    from bassnet.errors import ConfigError
+    from bassnet.generation.config import GenerateConfig
+
+    try:  # outside a checkout there is no params.yaml: the defaults apply
+        find_params(args.params)
+    except ConfigError:
+        if args.params:
+            raise
+        return GenerateConfig()
+    return GenerateConfig.from_params(load_params(args.params))
+
+
+def _generate(args: argparse.Namespace) -> None:
+    import warnings
+
+    from bassnet.generation.latent_path import parse_point
+    from bassnet.generation.pipeline import generate_files
+    from bassnet.pretrained import resolve
+
+    if args.z is not None and args.z_path is not None:
+        raise BassnetError("give --z or --z-path, not both")
+    z = parse_point(args.z) if args.z is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = generate_files(
+            args.mix, args.output, resolve(args.model), z=z, z_path=args.z_path,
+            render=args.render, with_mix=args.with_mix, cfg=_generate_config(args),
+            progress=not args.quiet,
+        )  # fmt: skip
+    for message in [str(w.message) for w in caught] + result.warnings:
+        print(f"bassnet: warning: {message}", file=sys.stderr)
+    written = ", ".join(str(p) for p in (result.wav, result.midi, result.mix) if p)
+    print(
+        f"generated {result.seconds_audio:.1f} s of bass ({result.notes} notes) in "
+        f"{result.seconds_compute:.1f} s ({result.realtime_factor:.0f}× real time) → {written}"
+    )
+
+
+def _models(args: argparse.Namespace) -> None:
+    from bassnet.pretrained import available
+
+    shipped = available()
+    if not shipped:
+        print("no shipped models (run `dvc repro ship`)")
+    for name, card in shipped.items():
+        qda = card.get("qda_accuracy")
+        centre = ", ".join(f"{v:.2f}" for v in (card.get("latent_region") or {}).get("centre", []))
+        print(
+            f"{name:4} {card['dataset']} {card['window']:>6} profile {card['profile']:8} "
+            f"val f0 CCE {card['validation'].get('f0', float('nan')):.3f}  "
+            f"QDA {'n/a' if qda is None else f'{qda:.3f}'}  default z ({centre})"
+        )
+
+
+def _ship(args: argparse.Namespace) -> None:
+    from bassnet.config import load_params
+    from bassnet.pretrained.ship import ship
+
+    params = load_params(args.params)
+    cards = ship(args.models, args.datasets.split(","), args.window, params["profile"],
+                 args.metrics, args.out)  # fmt: skip
+    size = sum(c["bytes"] for c in cards.values())
+    print(f"shipped {', '.join(cards)} ({size / 1e6:.1f} MB) → {args.out}")
+
+
+def _control(args: argparse.Namespace) -> None:
+    import json
+
+    from bassnet.atomic import write_text
+    from bassnet.config import RenderConfig, load_params
+    from bassnet.generation.control import control_check
+
+    params = load_params(args.params)
+    cfg = RenderConfig.from_params(params)
+    from bassnet.pretrained import resolve
+
+    result = control_check(resolve(args.model), args.features, args.dataset, cfg,
+                           cfg.seeds[args.dataset], args.windows, args.out, args.figure,
+                           _generate_config(args))  # fmt: skip
+    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+    write_text(args.metrics, json.dumps(result, indent=2) + "\n")
+    scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
+    print(f"control {args.dataset} ({result['kind']}): {scores}; mean {result['mean']:.0%}")
+
+
+def _manifest(args: argparse.Namespace) -> None:
+    from bassnet.stems.layouts import scan, write_manifest
+
+    try:
+        rows, skipped = scan(args.format, args.root, args.split_seed, args.valid_fraction)
+    except (ValueError, FileNotFoundError) as err:
+        raise BassnetError(str(err)) from err
+    for item in skipped:
+        print(f"skipped {item.song}: {item.reason}", file=sys.stderr)
+    if not rows:
+        raise BassnetError(f"{args.root}: no usable song in the {args.format} layout")
+    write_manifest(rows, args.output)
+    songs = {r.track_id: r.split for r in rows}
+    splits = ", ".join(f"{sum(v == k for v in songs.values())} {k or 'unsplit'}"
+                       for k in sorted(set(songs.values()), key=str))  # fmt: skip
+    print(f"{len(songs)} songs ({splits}), {len(rows)} stem files, "
+          f"{len({s.song for s in skipped})} songs with skips → {args.output}")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,11 +268,75 @@ def build_parser() -> argparse.ArgumentParser:
         description="Writes time_s,mu1,mu2,sigma1,sigma2 for each window (hop: half the "
         "expanded window) of a mix and its bass.",
     )
-    encode.add_argument("--model", required=True, help="a trained model.pt")
+    encode.add_argument("--model", required=True, help="a model.pt or a shipped model's name")
     encode.add_argument("--mix", required=True, help="audio of the mix (without bass)")
     encode.add_argument("--bass", required=True, help="audio of the bass")
     encode.add_argument("-o", "--output", required=True, help="CSV to write")
     encode.set_defaults(func=_encode)
+
+    generate = sub.add_parser(
+        "generate",
+        help="generate a bass track for a song at a point or path in the latent space",
+        description="Writes OUT.wav (the bass, at the input's rate and length), OUT.mid and, "
+        "with --with-mix, OUT.mix.wav. z defaults to the centre of the training data's µ.",
+    )
+    generate.add_argument("mix", help="audio of the song (any rate, mono or stereo)")
+    generate.add_argument("-o", "--output", required=True, help="output path without suffix")
+    generate.add_argument("--model", default="A1", help="a shipped model's name or a model.pt")
+    generate.add_argument("--z", help="a point z1,z2 (e.g. 0.4,0.0)")
+    generate.add_argument("--z-path", help="CSV time_s,z1,z2, interpolated linearly")
+    generate.add_argument("--render", choices=["synth", "soundfont"], default="synth",
+                          help="additive synthesis, or the MIDI through FluidSynth")  # fmt: skip
+    generate.add_argument("--with-mix", action="store_true", help="also write mix + bass")
+    generate.add_argument("--params", help="params file (default: ./params.yaml, if any)")
+    generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    generate.set_defaults(func=_generate)
+
+    control = sub.add_parser(
+        "control",
+        help="check the latent control: generate at each pattern's centroid of µ, score it",
+    )
+    control.add_argument("--model", required=True, help="a model.pt or a shipped model's name")
+    control.add_argument("--features", required=True, help="the dataset's feature folder")
+    control.add_argument("--dataset", required=True, help="A1, A2, A3 or A4")
+    control.add_argument("--out", required=True, help="folder for the generated audio/MIDI")
+    control.add_argument("--metrics", required=True, help="JSON of the scores")
+    control.add_argument("--figure", help="PNG of the generated basses")
+    control.add_argument("--windows", type=int, default=500, help="validation windows for µ")
+    control.add_argument("--params", help="params file (default: ./params.yaml)")
+    control.set_defaults(func=_control)
+
+    manifest = sub.add_parser(
+        "manifest",
+        help="write a feature-job manifest for a folder of multitrack songs",
+        description="Layouts: slakh2100 (TrackNNNNN/metadata.yaml + stems/SNN.flac), musdb18 "
+        "(<song>/{bass,drums,vocals,other}.wav) and flat (<song>/<stem>.<ext>). Skipped songs "
+        "are listed with their reason.",
+    )
+    manifest.add_argument("format", choices=["slakh2100", "musdb18", "flat"])
+    manifest.add_argument("root", help="the collection's folder")
+    manifest.add_argument("-o", "--output", required=True, help="datasets/<name>/manifest.csv")
+    manifest.add_argument(
+        "--split-seed", type=int, help="write a 90/10 split (default: the params entry's)"
+    )
+    manifest.add_argument("--valid-fraction", type=float, default=0.1)
+    manifest.set_defaults(func=_manifest)
+
+    models = sub.add_parser("models", help="list the models shipped in the package")
+    models.set_defaults(func=_models)
+
+    ship_models = sub.add_parser(
+        "ship-models",
+        help="copy trained models into the package with a model card (DVC stage `ship`)",
+    )
+    ship_models.add_argument("--models", default="models", help="folder of trained models")
+    ship_models.add_argument("--window", default="40-40", help="which window's models")
+    ship_models.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated")
+    ship_models.add_argument("--metrics", default="metrics/evaluation.json",
+                             help="evaluation metrics to put on the card")  # fmt: skip
+    ship_models.add_argument("--out", default="bassnet/pretrained", help="package folder")
+    ship_models.add_argument("--params", help="params file (default: ./params.yaml)")
+    ship_models.set_defaults(func=_ship)
     return parser
 
 
