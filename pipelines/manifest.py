@@ -32,9 +32,9 @@ def read_manifest(
     path: str | Path, split_seed: int | None = None, valid_fraction: float = 0.1
 ) -> list[TrackSpec]:
     """Parse and check a manifest; tracks come back in manifest order. A track without a split
-    goes to 'train', or with `split_seed` to a stable 90/10 split by id
-    (`bassnet.stems.layouts.split_of`)."""
-    from bassnet.stems.layouts import split_of
+    goes to 'train', or with `split_seed` to a stable 90/10 split by id with at least one
+    validation song (`bassnet.stems.layouts.assign_splits`)."""
+    from bassnet.stems.layouts import assign_splits
 
     path = Path(path)
     if not path.is_file():
@@ -54,10 +54,7 @@ def read_manifest(
         track_id, stem = (row["track_id"] or "").strip(), (row["stem"] or "").strip()
         if not track_id or not stem or not (row["path"] or "").strip():
             raise ManifestError(f"{path}:{line}: empty track_id, stem or path")
-        split = (row.get("split") or "").strip() or (
-            "train" if split_seed is None else split_of(track_id, split_seed, valid_fraction)
-        )
-        spec = tracks.setdefault(track_id, TrackSpec(track_id, split))
+        spec = tracks.setdefault(track_id, TrackSpec(track_id, (row.get("split") or "").strip()))
         file = (path.parent / row["path"].strip()).resolve()
         if str(file) in spec.stems.get(stem, []):
             spec.problems.append(f"duplicate stem '{stem}' row (manifest line {line})")
@@ -66,7 +63,10 @@ def read_manifest(
         elif not file.is_file():
             spec.problems.append(f"stem '{stem}': file not found: {file}")
         spec.stems.setdefault(stem, []).append(str(file))
-    for spec in tracks.values():
+    unsplit = [t for t, spec in tracks.items() if not spec.split]
+    drawn = {} if split_seed is None else assign_splits(unsplit, split_seed, valid_fraction)
+    for track_id, spec in tracks.items():
+        spec.split = spec.split or drawn.get(track_id, "train")
         if "bass" not in spec.stems:
             spec.problems.append("no bass stem")
         elif len(spec.stems) == 1:

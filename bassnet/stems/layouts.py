@@ -58,11 +58,24 @@ def track_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "track"
 
 
+def _draw(track: str, seed: int) -> float:
+    """A stable number in [0, 1) for a track id and seed (a hash: the same on every machine)."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{track}".encode()).digest()[:8], "big") / 2**64
+
+
 def split_of(track: str, seed: int, valid_fraction: float) -> str:
     """'valid' for a stable `valid_fraction` of ids, else 'train': a hash of seed and id, so a
     song keeps its split when others are added."""
-    digest = hashlib.sha256(f"{seed}:{track}".encode()).digest()
-    return "valid" if int.from_bytes(digest[:8], "big") / 2**64 < valid_fraction else "train"
+    return "valid" if _draw(track, seed) < valid_fraction else "train"
+
+
+def assign_splits(tracks: list[str], seed: int, valid_fraction: float) -> dict[str, str]:
+    """`split_of` for each track, except that a collection of two or more songs always gets at
+    least one 'valid' song (the one with the smallest draw): training needs validation windows."""
+    splits = {t: split_of(t, seed, valid_fraction) for t in tracks}
+    if len(splits) >= 2 and "valid" not in splits.values():
+        splits[min(splits, key=lambda t: _draw(t, seed))] = "valid"
+    return splits
 
 
 def _audio_files(folder: Path) -> list[Path]:
@@ -148,6 +161,7 @@ def scan(
         raise FileNotFoundError(f"{root}: not a folder")
     songs, skipped = _slakh(root) if layout == "slakh2100" else _by_name(root, layout == "flat")
     rows, taken = [], set()
+    songs_ok = []
     for name, folder, files in songs:
         tid = track_id(name)
         if tid in taken:
@@ -160,8 +174,11 @@ def scan(
         taken.add(tid)
         inside = folder.relative_to(root).parents  # only folders below the root count
         own = next((SLAKH_SPLITS[p.name] for p in inside if p.name in SLAKH_SPLITS), None)
-        split = own or (None if seed is None else split_of(tid, seed, valid_fraction))
-        rows += [Row(tid, stem, path, split) for stem, path in files]
+        songs_ok.append((tid, own, files))
+    unsplit = [tid for tid, own, _ in songs_ok if own is None]
+    drawn = {} if seed is None else assign_splits(unsplit, seed, valid_fraction)
+    for tid, own, files in songs_ok:
+        rows += [Row(tid, stem, path, own or drawn.get(tid)) for stem, path in files]
     return rows, skipped
 
 

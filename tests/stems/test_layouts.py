@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from bassnet.cli import main
-from bassnet.stems.layouts import scan, split_of, track_id, write_manifest
+from bassnet.stems.layouts import assign_splits, scan, split_of, track_id, write_manifest
 from pipelines.manifest import read_manifest
 from tests.stems.conftest import flat_layout, musdb_layout, slakh_layout, write
 
@@ -103,4 +103,14 @@ def test_unsplit_manifests_are_split_by_the_collection_seed(stem_audio, tmp_path
     write_manifest(rows, out)
     assert {t.split for t in read_manifest(out)} == {"train"}
     seeded = {t.track_id: t.split for t in read_manifest(out, split_seed=3, valid_fraction=0.5)}
-    assert seeded == {t: split_of(t, 3, 0.5) for t in ("song0", "song1")}
+    assert seeded == assign_splits(["song0", "song1"], 3, 0.5)
+    # a small collection still gets a validation song (training needs one)
+    none_drawn = {t.track_id: t.split for t in read_manifest(out, split_seed=3, valid_fraction=0)}
+    assert sorted(none_drawn.values()) == ["train", "valid"]
+
+
+def test_assign_splits_keeps_the_drawn_splits_when_one_is_valid():
+    ids = [f"song{i}" for i in range(50)]
+    drawn = assign_splits(ids, 1, 0.1)
+    assert drawn == {t: split_of(t, 1, 0.1) for t in ids}  # enough songs: nothing forced
+    assert assign_splits(["only"], 1, 0.0) == {"only": "train"}  # one song: nothing to hold out
