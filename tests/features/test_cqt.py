@@ -35,3 +35,14 @@ def test_bin_frequencies_span_88_semitones():
     f = bin_frequencies()
     assert f[0] == 27.5 and f[36] == pytest.approx(55.0)
     assert f[-1] == pytest.approx(27.5 * 2 ** (263 / 36))
+
+
+def test_the_grouped_cqt_equals_the_dense_one():
+    from bassnet.features.cqt import GroupedCQT
+
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(3 * 16000)).astype(np.float32)
+    audio += 0.5 * np.sin(2 * np.pi * 55.0 * np.arange(len(audio)) / 16000).astype(np.float32)
+    dense, grouped = CQT()(audio), GroupedCQT()(audio)
+    assert dense.shape == grouped.shape
+    assert np.allclose(dense, grouped, atol=1e-3)  # log magnitudes: float rounding only
