@@ -170,6 +170,10 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
         "",
         "How much the latent carries: KL(N(x,y) ‖ N(0, I)) on the validation windows, in nats "
         f"({kl}). {reading}",
+        "",
+        "Where a finding does not reproduce, what was tried and what it showed (training "
+        "length, model size, the objective's weighting, the neighbourhood) is in the README, "
+        "[Reproduction status](../README.md#reproduction-status).",
     ]
     lines += ["", "## Table 1: validation cross-entropy (f0 CCE / level BCE / onset BCE)", ""]
     lines.append("| window | " + " | ".join(datasets) + " |")
