@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bassnet.constants import FRAME_RATE
+from bassnet.features.accuracy import pick_onsets
 from bassnet.generation.curves import BassCurves
 
 
@@ -42,22 +43,15 @@ def velocity_from_db(level_db: float, floor_db: float = -60.0, top_db: float = -
     return int(np.clip(round(1 + 126 * unit), 1, 127))
 
 
-def _onset_frames(onset: np.ndarray, threshold: float) -> np.ndarray:
-    """Local maxima (±1 frame) of the onset strength above `threshold`, as frame indices."""
-    if len(onset) < 3:
-        return np.zeros(0, dtype=int)
-    inner = onset[1:-1]
-    peaks = (inner >= onset[:-2]) & (inner > onset[2:]) & (inner >= threshold)
-    return np.flatnonzero(peaks) + 1
-
-
 def curves_to_notes(
     curves: BassCurves, onset_threshold: float = 0.5, min_frames: int = 5
 ) -> list[BassNote]:
     """The notes of a generated bass (see the module docstring); [] if it never sounds."""
     pitch = hz_to_midi(curves.f0_hz)
     voiced = ~np.isnan(pitch)
-    starts = set(_onset_frames(curves.onset, onset_threshold).tolist())
+    # the feature job's peak picking (madmom, ±1 frame maxima), as frame indices
+    picked = pick_onsets(curves.onset, onset_threshold)
+    starts = set(np.rint(picked * FRAME_RATE).astype(int).tolist())
     # the bass starts sounding: a note starts even without a picked onset
     starts |= set(np.flatnonzero(voiced & ~np.concatenate([[False], voiced[:-1]])).tolist())
     notes: list[BassNote] = []
