@@ -69,7 +69,7 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from bassnet.config import load_params
-    from bassnet.report import run_evaluation
+    from bassnet.report import run_evaluation, stage_minutes
     from bassnet.train_config import TrainConfig
 
     params = load_params(args.params, args.profile)
@@ -79,7 +79,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
         list(train_cfg.windows), list(train_cfg.ablation_windows), args.datasets.split(","),
         section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
-        params["profile"],
+        params["profile"], stage_minutes(args.datasets.split(",")),
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}")
 
@@ -154,7 +154,7 @@ def _ship(args: argparse.Namespace) -> None:
 
     params = load_params(args.params)
     cards = ship(args.models, args.datasets.split(","), args.window, params["profile"],
-                 args.metrics, args.out)  # fmt: skip
+                 args.metrics, args.out, args.latent)  # fmt: skip
     size = sum(c["bytes"] for c in cards.values())
     print(f"shipped {', '.join(cards)} ({size / 1e6:.1f} MB) → {args.out}")
 
@@ -334,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     ship_models.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated")
     ship_models.add_argument("--metrics", default="metrics/evaluation.json",
                              help="evaluation metrics to put on the card")  # fmt: skip
+    ship_models.add_argument("--latent", default="reports/latent_points.json",
+                             help="validation µ per model (the `serve` pad's map)")  # fmt: skip
     ship_models.add_argument("--out", default="bassnet/pretrained", help="package folder")
     ship_models.add_argument("--params", help="params file (default: ./params.yaml)")
     ship_models.set_defaults(func=_ship)

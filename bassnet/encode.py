@@ -18,7 +18,7 @@ from bassnet.data import Track
 from bassnet.errors import AudioError, DataError
 from bassnet.evaluate import trajectory
 from bassnet.features.audio import resample
-from bassnet.features.cqt import CQT
+from bassnet.features.cqt import GroupedCQT
 from bassnet.model import BassNet
 
 COLUMNS = ("time_s", "mu1", "mu2", "sigma1", "sigma2")
@@ -39,7 +39,7 @@ def encode_files(model_path: str | Path, mix: str | Path, bass: str | Path, out:
     if not Path(model_path).is_file():
         raise DataError(f"{model_path}: no such model file")
     model = BassNet.load(model_path)
-    cqt = CQT()
+    cqt = GroupedCQT()
     spectra = []
     for path in (mix, bass):
         audio, sr = read_mono(path)

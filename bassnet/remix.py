@@ -1,10 +1,11 @@
 """On-the-fly re-mixing of stem collections (paper §5.3): a random coefficient per stem, the mix
-summed in the waveform domain, normalised, and its CQT computed for the window with nnAudio.
+summed in the waveform domain, normalised, and its CQT computed for the window (`GroupedCQT`,
+the feature job's transform).
 
 With every coefficient 1 the re-mix is the stored mix and its CQT the stored `cqt_mix` (up to
 the shards' int16 stems and float16 CQTs; tested). Normalising keeps the re-mix at the RMS of
 that unit mix over the same span, so the coefficients change the balance of the stems, not the
-overall level. Only the window's frames are computed (the conv of CQT1992v2 at those frames
+overall level. Only the window's frames are computed (the CQT's convolutions at those frames
 alone), batched over instances; on a GPU when training runs there.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 from bassnet.constants import HOP
-from bassnet.features.cqt import CQT, LOG_FLOOR
+from bassnet.features.cqt import LOG_FLOOR, GroupedCQT
 
 
 class Remixer:
@@ -24,7 +25,7 @@ class Remixer:
         if not 0 < low <= high:
             raise ValueError(f"remix coefficients need 0 < low <= high, got {low}, {high}")
         self.low, self.high = low, high
-        self.cqt = CQT(device)
+        self.cqt = GroupedCQT(device)
         self.half = self.cqt.kernel_width // 2
 
     def coefficients(self, rng: np.random.Generator, n_stems: int) -> np.ndarray:

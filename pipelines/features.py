@@ -177,10 +177,10 @@ class AddCQT(TorchStep):
     name = "cqt"
 
     def setup(self):
-        from bassnet.features.cqt import CQT
+        from bassnet.features.cqt import GroupedCQT
 
         super().setup()
-        self.cqt = CQT(self.device)
+        self.cqt = GroupedCQT(self.device)
 
     def apply(self, element: dict) -> dict:
         element["cqt_mix"] = self.cqt(element["mix"]).astype(np.float16)
@@ -479,6 +479,7 @@ def run(argv: list[str] | None = None) -> dict:
     wall = time.perf_counter() - started
 
     metrics = feature_metrics(out_dir, cfg)
+    metrics["wall_minutes"] = round(wall / 60, 2)  # this run's time (the report's stage table)
     if args.metrics:
         atomic.write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
     accuracy = ""

@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from bassnet.errors import DataError
 from bassnet.evaluate import ModelEvaluation, evaluate_model, qda_accuracy
 from bassnet.figures import figure5
 from bassnet.model import BassNet, ModelConfig
-from bassnet.report import run_evaluation
+from bassnet.report import run_evaluation, stage_minutes
 from bassnet.train import train
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
@@ -65,7 +66,7 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     root = tiny_models
     metrics = run_evaluation(root / "models", root / "features", root / "reports",
                              root / "metrics.json", ["8/16"], ["8/16"], ["A1"], 40, 3, 0,
-                             "test")  # fmt: skip
+                             "test", {"features": {"A1": 1.25}})  # fmt: skip
     assert set(metrics) == {"A1/8-16", "A1/8-16-ablation"}
     assert 0 <= metrics["A1/8-16"]["qda_accuracy"] <= 1
     assert metrics["A1/8-16"]["f0_cce"] > 0
@@ -73,6 +74,23 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     assert "## Table 1" in report and "| 8/16 |" in report and "Profile `test`" in report
     for name in ("fig5_latent_maps.png",):
         assert (root / "reports/figures" / name).stat().st_size > 1000
+    # the stage table: the features time passed in, the training time from summary.json
+    assert "| features A1 | 1.2 |" in report and "| train A1 8/16 |" in report
+    assert "| evaluate (all models, figures) |" in report
+    # validation µ per model, for the serve pad: one point and one label per window
+    points = json.loads((root / "reports/latent_points.json").read_text())
+    assert set(points) == set(metrics)
+    entry = points["A1/8-16"]
+    assert len(entry["points"]) == len(entry["labels"]) == metrics["A1/8-16"]["windows"]
+    assert all(len(p) == 2 for p in entry["points"]) and set(entry["labels"]) <= {1, 2, 3}
+
+
+def test_stage_minutes_reads_what_render_and_features_recorded(tmp_path):
+    (tmp_path / "datasets/A1").mkdir(parents=True)
+    (tmp_path / "datasets/A1/stats.json").write_text(json.dumps({"wall_minutes": 0.4}))
+    (tmp_path / "metrics/features").mkdir(parents=True)
+    (tmp_path / "metrics/features/A1.json").write_text(json.dumps({"tracks": 3}))  # older run
+    assert stage_minutes(["A1", "A2"], tmp_path) == {"render": {"A1": 0.4}}
 
 
 def test_a_missing_model_is_a_clear_error(tmp_path, a1_shards):

@@ -72,8 +72,8 @@ class GroupedCQT(CQT):
     """The same transform as `CQT`, computed octave by octave: each octave's kernels are only
     as long as its lowest bin needs (a 36-bin octave an octave up needs half the samples), so
     the convolutions skip the zeros that pad every kernel to the longest one (≈3× less work).
-    Equal to `CQT` up to float rounding (tested); used where speed matters more than bit
-    equality with the feature shards (`bassnet generate`)."""
+    Equal to `CQT` up to float rounding (tested). This is the transform every stage uses
+    (feature job, re-mixing, `encode`, `generate`); `CQT` stays as its reference."""
 
     def __init__(self, device: str = "cpu"):
         super().__init__(device)

@@ -63,8 +63,28 @@ def window_descriptors(model: BassNet, windows: np.ndarray, z: np.ndarray) -> di
     spec = model.config.spec
     x = compress(torch.from_numpy(np.ascontiguousarray(windows)), spec, axis=1)
     device = next(model.parameters()).device
-    y_hat = model.generate(model.mix_factors(x.to(device)), torch.from_numpy(z).to(device))
-    logits = model.descriptors(y_hat)
+    fx = model.mix_factors(x.to(device))
+    return descriptors_from_factors(model, fx, latent_factors(model, z))
+
+
+@torch.no_grad()
+def latent_factors(model: BassNet, z: np.ndarray) -> torch.Tensor:
+    """dec_z of z (N, latent_dim) → (N, n, a, F), or (1, n, a, F) when every row is the same
+    z: decoded once and broadcast, as at a fixed point on the pad."""
+    device = next(model.parameters()).device
+    z = np.asarray(z, dtype=np.float32)
+    if len(z) > 1 and np.all(z == z[:1]):
+        z = z[:1]
+    return model.latent_factors(torch.from_numpy(np.ascontiguousarray(z)).to(device))
+
+
+@torch.no_grad()
+def descriptors_from_factors(
+    model: BassNet, fx: torch.Tensor, fz: torch.Tensor
+) -> dict[str, np.ndarray]:
+    """As `window_descriptors`, from mix factors fx (N, n, a, F) and z factors fz (N or 1, …)."""
+    spec = model.config.spec
+    logits = model.descriptors(model.generate_from_factors(fx, fz))
     out = {
         "f0": torch.softmax(logits["f0"], -1),
         "level": torch.sigmoid(logits["level"]),

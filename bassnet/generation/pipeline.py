@@ -134,7 +134,7 @@ def song_curves(
     hop = spec.hop
     total = 1 + round(mix.seconds * SR) // HOP  # frames of the song at 100/s
     seg = max(hop, int(cfg.segment_s * FRAME_RATE) // hop * hop)
-    cqt = GroupedCQT()  # the features' CQT, without the zeros padding its kernels (≈3× faster)
+    cqt = GroupedCQT()  # the features' CQT
     kernel_frames = -(-cqt.kernel_width // 2 // HOP) + 1  # CQT context either side
     parts = []
     for f0 in tqdm(range(0, total, seg), desc="generate", unit="segment", disable=not progress):

@@ -65,9 +65,17 @@ class BassNet(nn.Module):
 
     def generate(self, fx: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """g(x, z): ŷ (B, C, a, F) log magnitudes from the mix factors and z (B, latent_dim)."""
+        return self.generate_from_factors(fx, self.latent_factors(z))
+
+    def latent_factors(self, z: torch.Tensor) -> torch.Tensor:
+        """dec_z: z (B, latent_dim) → the factors (B, n, a, F) that gate the mix's. They depend
+        on z alone, so a constant z is decoded once for any number of windows."""
         w_mu = self.latent_weight[: self.config.latent_dim]  # tied: (latent_dim, flat)
         start = z @ w_mu / z.shape[1] ** 0.5 + self.from_latent_bias
-        fz = self.enc_z.decode(start.reshape(-1, *self.factor_shape))
+        return self.enc_z.decode(start.reshape(-1, *self.factor_shape))
+
+    def generate_from_factors(self, fx: torch.Tensor, fz: torch.Tensor) -> torch.Tensor:
+        """dec_y(fx ⊙ fz): ŷ (B, C, a, F); fz (B or 1, n, a, F) broadcasts over the batch."""
         return self.enc_y.decode(fx * fz, linear_output=True) * self.config.cqt_std + (
             self.config.cqt_mean
         )

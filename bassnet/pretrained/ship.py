@@ -28,9 +28,12 @@ def _half(state: dict) -> dict:
 def ship(
     models_dir: str | Path, datasets: list[str], window: str, profile: str,
     evaluation: str | Path | None = None, out_dir: str | Path = HERE,
+    latent: str | Path | None = None,
 ) -> dict[str, dict]:  # fmt: skip
     """Copy models/<dataset>/<window>/model.pt of each dataset to `out_dir`/<dataset>.pt (float16)
-    and write models.json and MODEL_CARD.md there; returns the card entries by name."""
+    and write models.json and MODEL_CARD.md there; returns the card entries by name. With
+    `latent` (the evaluation's latent_points.json) each file also carries its validation µ and
+    pattern labels as `latent_map`, which `bassnet serve` draws on its pad."""
     from bassnet.multires import WindowSpec
     from bassnet.train import model_dir
 
@@ -40,6 +43,7 @@ def ship(
         if evaluation and Path(evaluation).is_file()
         else {}
     )
+    maps = json.loads(Path(latent).read_text()) if latent and Path(latent).is_file() else {}
     cards: dict[str, dict] = {}
     for dataset in datasets:
         folder = model_dir(models_dir, dataset, spec.slug, False)
@@ -48,6 +52,8 @@ def ship(
             raise DataError(f"{source}: no trained model to ship; run `dvc repro train`")
         state = torch.load(source, map_location="cpu", weights_only=False)
         state["state_dict"] = _half(state["state_dict"])
+        if f"{dataset}/{spec.slug}" in maps:
+            state["latent_map"] = maps[f"{dataset}/{spec.slug}"]
         target = out_dir / f"{dataset}.pt"
         with atomic_path(target) as tmp:
             torch.save(state, tmp)

@@ -239,7 +239,9 @@ def render_dataset(
     with atomic.atomic_path(out / "labels.parquet") as tmp:
         pq.write_table(table, tmp)
     atomic.write_text(out / "manifest.csv", _manifest(rows))
-    atomic.write_text(out / "stats.json", json.dumps(_stats(dataset, rows), indent=2) + "\n")
+    wall_minutes = round((time.perf_counter() - started) / 60, 2)  # the report's stage table
+    stats = {**_stats(dataset, rows), "wall_minutes": wall_minutes}
+    atomic.write_text(out / "stats.json", json.dumps(stats, indent=2) + "\n")
     return RenderSummary(
         dataset=dataset,
         out=out,

@@ -21,7 +21,10 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
     (tmp_path / "models/A1/10-40/summary.json").write_text(
         json.dumps({"mini_epochs": 3, "instances": 60})
     )
-    cards = ship(tmp_path / "models", ["A1"], "10-40", "default", None, tmp_path / "out")
+    latent = {"A1/10-40": {"points": [[0.1, 0.2], [0.3, -0.1]], "labels": [1, 2]}}
+    (tmp_path / "latent.json").write_text(json.dumps(latent))
+    cards = ship(tmp_path / "models", ["A1"], "10-40", "default", None, tmp_path / "out",
+                 tmp_path / "latent.json")  # fmt: skip
     assert cards["A1"]["latent_region"] == region and cards["A1"]["mini_epochs"] == 3
     shipped = BassNet.load(tmp_path / "out/A1.pt")
     x = torch.randn(2, 3, 10, 264) - 7
@@ -30,8 +33,9 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
         want = model.generate(model.mix_factors(x), z)
         got = shipped.generate(shipped.mix_factors(x), z)
     assert torch.allclose(got, want, atol=0.05)  # float16 weights, float32 compute
-    stored = torch.load(tmp_path / "out/A1.pt", weights_only=False)["state_dict"]
-    assert stored["latent_weight"].dtype == torch.float16
+    stored = torch.load(tmp_path / "out/A1.pt", weights_only=False)
+    assert stored["state_dict"]["latent_weight"].dtype == torch.float16
+    assert stored["latent_map"] == latent["A1/10-40"]  # the pad's map travels with the model
     assert json.loads((tmp_path / "out/models.json").read_text()) == cards
     assert "| A1 | A1 | 10/40 | default |" in (tmp_path / "out/MODEL_CARD.md").read_text()
     with pytest.raises(DataError, match="no trained model"):

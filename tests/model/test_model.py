@@ -96,6 +96,19 @@ def test_save_and_load_rebuild_the_same_model(tmp_path):
     assert torch.equal(model.posterior(fx, y)[0], loaded.posterior(loaded.mix_factors(x), y)[0])
 
 
+def test_a_constant_z_decoded_once_broadcasts_to_the_same_output():
+    model = tiny("10/40").eval()
+    x, _ = windows(model, batch=3)
+    z = torch.tensor([[0.4, -0.2]]).repeat(3, 1)
+    with torch.no_grad():
+        fx = model.mix_factors(x)
+        each = model.generate(fx, z)
+        once = model.generate_from_factors(fx, model.latent_factors(z[:1]))
+        other = model.generate(fx, torch.zeros(3, 2))
+    assert torch.allclose(once, each, atol=1e-5)
+    assert not torch.allclose(other, each, atol=1e-3)  # z does reach the output
+
+
 @pytest.mark.parametrize("bad", ["40", "40/30", "3/40", "a/b", "40/40/40"])
 def test_unknown_window_spec_is_a_config_error(bad):
     with pytest.raises(ConfigError, match="window"):
