@@ -8,22 +8,32 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 APT_PACKAGES := fluidsynth fluid-soundfont-gm libsndfile1
+# the browser test of `bassnet serve` drives Debian's Chromium (no browser downloads here)
+TEST_APT_PACKAGES := chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROFILE ?= default
 # The pipeline's commands (`bassnet`, `dvc`) run from the project's virtual environment.
 RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: setup system repro test test-slow lint bench smoke-paper clean
+.PHONY: setup system browser repro test test-slow lint bench smoke-paper serve screenshot clean
 
 setup: system $(VENV)/.installed
 
-system:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# apt-get install PACKAGES, for those not installed yet
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+system:
+	$(call apt_install,$(APT_PACKAGES))
+
+browser:
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,8 +51,8 @@ endif
 	$(RUN) dvc checkout --relink --quiet
 
 # pytest exits 5 when it collected no test: that is a failure, not a pass.
-test: setup
-	@$(RUN) python -m pytest; rc=$$?; \
+test: setup browser
+	@$(RUN) BASSNET_REQUIRE_BROWSER=1 python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: no tests were collected"; exit 1; fi; exit $$rc
 
 test-slow: setup
@@ -63,6 +73,15 @@ bench: setup
 smoke-paper: setup
 	$(RUN) bassnet train --profile paper --features data/features/A1 --window 10-640 \
 	  --max-mini-epochs 1 --out models/smoke-paper/A1/10-640
+
+# The 2-D bass pad in the browser: http://127.0.0.1:8000/ (after `make repro`, or with the
+# shipped models alone).
+serve: setup
+	$(RUN) bassnet serve
+
+# docs/pad.png, the README's picture of the pad: the browser test's screenshot.
+screenshot: setup browser
+	$(RUN) BASSNET_SCREENSHOT=docs/pad.png python -m pytest tests/serve/test_browser.py -k user -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

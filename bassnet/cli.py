@@ -92,18 +92,56 @@ def _encode(args: argparse.Namespace) -> None:
     print(f"{rows} windows → {args.output}")
 
 
-def _generate_config(args: argparse.Namespace):
+def _optional_params(args: argparse.Namespace) -> dict | None:
+    """params.yaml if there is one; outside a checkout None, and the defaults apply."""
     from bassnet.config import find_params, load_params
     from bassnet.errors import ConfigError
-    from bassnet.generation.config import GenerateConfig
 
-    try:  # outside a checkout there is no params.yaml: the defaults apply
+    try:
         find_params(args.params)
     except ConfigError:
         if args.params:
             raise
-        return GenerateConfig()
-    return GenerateConfig.from_params(load_params(args.params))
+        return None
+    return load_params(args.params)
+
+
+def _generate_config(args: argparse.Namespace):
+    from bassnet.generation.config import GenerateConfig
+
+    return GenerateConfig.from_params(_optional_params(args))
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from bassnet.generation.config import GenerateConfig
+    from bassnet.serve.app import create_app
+    from bassnet.serve.config import ServeConfig
+    from bassnet.serve.studio import Studio, dataset_songs, shipped_and_trained
+
+    params = _optional_params(args)
+    cfg = ServeConfig.from_params(params)
+    host, port = args.host or cfg.host, args.port or cfg.port
+    models = shipped_and_trained(Path(args.models), args.model or [])
+    if args.model:  # the models named on the command line come first: the page's default
+        first = [n for n in models if n in args.model or str(models[n].path) in args.model]
+        models = {n: models[n] for n in first + [n for n in models if n not in first]}
+    songs = dataset_songs(Path(args.songs))
+    uploads = Path(tempfile.mkdtemp(prefix="bassnet-serve-"))
+    try:
+        studio = Studio(models, songs, uploads, cfg, GenerateConfig.from_params(params),
+                        Path(args.latent))  # fmt: skip
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"warning: listening on {host}: anyone who reaches this machine can use the pad")
+        print(f"BassNet pad on http://{host}:{port}/ ({len(models)} models, {len(songs)} songs); "
+              "Ctrl-C stops it", flush=True)  # fmt: skip
+        uvicorn.run(create_app(studio), host=host, port=port, log_level="warning")
+    finally:
+        shutil.rmtree(uploads, ignore_errors=True)
 
 
 def _generate(args: argparse.Namespace) -> None:
@@ -339,6 +377,23 @@ def build_parser() -> argparse.ArgumentParser:
     ship_models.add_argument("--out", default="bassnet/pretrained", help="package folder")
     ship_models.add_argument("--params", help="params file (default: ./params.yaml)")
     ship_models.set_defaults(func=_ship)
+
+    serve = sub.add_parser(
+        "serve",
+        help="the 2-D bass pad in the browser: pick a song, move on the pad, hear and export",
+        description="Starts a local web app (default http://127.0.0.1:8000/). Offers the shipped "
+        "models, those trained under --models, and any --model; the rendered songs under "
+        "--songs, and uploads.",
+    )
+    serve.add_argument("--model", action="append", help="a shipped name or a model.pt (repeatable)")
+    serve.add_argument("--models", default="models", help="folder of trained models to offer")
+    serve.add_argument("--songs", default="datasets", help="folder of rendered datasets to offer")
+    serve.add_argument("--latent", default="reports/latent_points.json",
+                       help="validation µ of the trained models (their pad maps)")  # fmt: skip
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, help="port (default: serve.port, 8000)")
+    serve.add_argument("--params", help="params file (default: ./params.yaml)")
+    serve.set_defaults(func=_serve)
     return parser
 
 

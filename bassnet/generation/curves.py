@@ -8,6 +8,7 @@ probabilities and read off afterwards, so two windows that disagree blend instea
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,14 +58,17 @@ def read_f0(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.no_grad()
+def mix_factors(model: BassNet, windows: np.ndarray) -> torch.Tensor:
+    """Mix windows (N, b, 264) log |CQT| → compressed and encoded: enc_x's factors
+    (N, n, a, 264). They do not depend on z, so a song's can be kept and reused for any z."""
+    x = compress(torch.from_numpy(np.ascontiguousarray(windows)), model.config.spec, axis=1)
+    return model.mix_factors(x.to(next(model.parameters()).device))
+
+
 def window_descriptors(model: BassNet, windows: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
     """Mix windows (N, b, 264) log |CQT| at z (N, latent_dim) → expanded descriptor windows:
     f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
-    spec = model.config.spec
-    x = compress(torch.from_numpy(np.ascontiguousarray(windows)), spec, axis=1)
-    device = next(model.parameters()).device
-    fx = model.mix_factors(x.to(device))
-    return descriptors_from_factors(model, fx, latent_factors(model, z))
+    return descriptors_from_factors(model, mix_factors(model, windows), latent_factors(model, z))
 
 
 @torch.no_grad()
@@ -93,25 +97,45 @@ def descriptors_from_factors(
     return {k: expand(v.cpu(), spec, axis=1).numpy() for k, v in out.items()}
 
 
+def window_batches(cqt: np.ndarray, spec, n_frames: int, batch: int) -> Iterator[np.ndarray]:
+    """The windows (≤ batch, b, 264) behind `n_frames` frames of `cqt`, which starts one hop
+    before the first frame wanted: ceil(n_frames / hop) + 1 windows at hop b/2, silence past
+    its end."""
+    count = -(-n_frames // spec.hop) + 1
+    need = (count + 1) * spec.hop
+    if len(cqt) < need:
+        cqt = np.pad(cqt, ((0, need - len(cqt)), (0, 0)), constant_values=SILENT_LOG_CQT)
+    for first in range(0, count, batch):
+        js = range(first, min(first + batch, count))
+        yield np.stack([cqt[j * spec.hop : j * spec.hop + spec.expanded] for j in js])
+
+
+def curves_from_factors(
+    model: BassNet, fx_batches: Iterable[torch.Tensor], z: np.ndarray, n_frames: int
+) -> BassCurves:
+    """Curves of `n_frames` frames from the mix factors of consecutive windows (batches as
+    `window_batches` cuts them), window j at z[j]: descriptors overlap-added, f0 read off."""
+    spec = model.config.spec
+    constant = latent_factors(model, z) if np.all(z == z[:1]) else None  # one dec_z for all
+    parts: dict[str, list[np.ndarray]] = {"f0": [], "level": [], "onset": []}
+    first = 0
+    for fx in fx_batches:
+        fz = constant if constant is not None else latent_factors(model, z[first : first + len(fx)])
+        for name, value in descriptors_from_factors(model, fx, fz).items():
+            parts[name].append(value)
+        first += len(fx)
+    joined = {k: overlap_add(np.concatenate(v), spec, n_frames) for k, v in parts.items()}
+    f0_hz, voicing = read_f0(joined["f0"])
+    floor = model.config.level_floor_db
+    level_db = floor + joined["level"] * -floor  # inverse of targets.level_unit
+    return BassCurves(f0_hz, voicing, level_db.astype(np.float32), joined["onset"])
+
+
 def segment_curves(
     model: BassNet, cqt: np.ndarray, z: np.ndarray, n_frames: int, batch: int = 16
 ) -> BassCurves:
     """Curves of `n_frames` frames from `cqt` (≥ n_frames + 2·hop frames, starting one hop
     before the first frame wanted): windows at hop b/2 from the start of `cqt`, window j at
     z[j], overlap-added. Needs ceil(n_frames / hop) + 1 windows, so len(z) ≥ that."""
-    spec = model.config.spec
-    count = -(-n_frames // spec.hop) + 1
-    need = (count + 1) * spec.hop
-    if len(cqt) < need:
-        cqt = np.pad(cqt, ((0, need - len(cqt)), (0, 0)), constant_values=SILENT_LOG_CQT)
-    parts: dict[str, list[np.ndarray]] = {"f0": [], "level": [], "onset": []}
-    for first in range(0, count, batch):
-        js = range(first, min(first + batch, count))
-        windows = np.stack([cqt[j * spec.hop : j * spec.hop + spec.expanded] for j in js])
-        for name, value in window_descriptors(model, windows, z[first : first + len(js)]).items():
-            parts[name].append(value)
-    joined = {k: overlap_add(np.concatenate(v), spec, n_frames) for k, v in parts.items()}
-    f0_hz, voicing = read_f0(joined["f0"])
-    floor = model.config.level_floor_db
-    level_db = floor + joined["level"] * -floor  # inverse of targets.level_unit
-    return BassCurves(f0_hz, voicing, level_db.astype(np.float32), joined["onset"])
+    batches = window_batches(cqt, model.config.spec, n_frames, batch)
+    return curves_from_factors(model, (mix_factors(model, w) for w in batches), z, n_frames)

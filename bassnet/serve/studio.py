@@ -1,0 +1,411 @@
+"""What the pad's server knows and does, without HTTP: models, songs and generated basses.
+
+A song is read once into its 16 kHz log |CQT| and silence mask; for each model the mix side of
+the network (enc_x of every window) is computed once and kept, so a click on the pad runs only
+the z side: dec_z once for the point, then dec_y and the descriptor heads per window
+(`generation.curves`). Notes, MIDI and the synthesized bass follow as in `bassnet generate`.
+Model work is serialised by one lock (two cores gain nothing from two at once); a request that
+waits longer than `ServeConfig.busy_timeout_s` gets a `Busy` error instead of hanging.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from bassnet.constants import FRAME_RATE, SR
+from bassnet.errors import AudioError, BassnetError, ConfigError
+from bassnet.features.cqt import GroupedCQT
+from bassnet.features.level import level_db
+from bassnet.generation.config import GenerateConfig
+from bassnet.generation.curves import (
+    SILENT_LOG_CQT,
+    BassCurves,
+    curves_from_factors,
+    mix_factors,
+    window_batches,
+)
+from bassnet.generation.latent_path import PATH_COLUMNS, outside_region, z_at
+from bassnet.generation.midi_out import notes_to_midi
+from bassnet.generation.notes import curves_to_notes
+from bassnet.generation.pipeline import MixReader, _Synth, load_model
+from bassnet.model import BassNet
+from bassnet.serve.config import ServeConfig
+from bassnet.serve.pad import pad_extent, pad_png
+
+UPLOAD_CHUNK = 1 << 20
+
+
+class NotFound(BassnetError):
+    """An unknown song, model or result id."""
+
+
+class Busy(BassnetError):
+    """The model stayed busy with other requests for longer than the configured wait."""
+
+
+class TooLarge(BassnetError):
+    """An upload above the configured size or length."""
+
+
+@dataclass
+class ModelEntry:
+    """A model the pad offers, loaded on first use."""
+
+    name: str
+    path: Path
+    label: str
+    latent_key: str | None = None  # its entry in reports/latent_points.json, for trained models
+    model: BassNet | None = None
+    region: dict | None = None
+    points: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    png: bytes | None = None
+
+    def describe(self) -> dict:
+        """The JSON the page gets: name, label, window and the pad's extent."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "window": str(self.model.config.spec),
+            "extent": list(pad_extent(self.points, self.region)),
+            "centre": list(self.region["centre"]) if self.region else [0.0, 0.0],
+            "has_map": self.points is not None,
+        }
+
+
+@dataclass
+class Song:
+    """A mix as the model sees it: (frames, 264) log |CQT| at 100 frames/s and the frames
+    where it is silent; the file itself for playback and the mix + bass export."""
+
+    id: str
+    name: str
+    path: Path
+    sample_rate: int
+    samples: int  # at sample_rate
+    cqt: np.ndarray
+    quiet: np.ndarray
+    factors: dict[str, list[torch.Tensor] | None] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.sample_rate
+
+    def describe(self) -> dict:
+        return {"id": self.id, "name": self.name, "seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class Result:
+    """One generated bass: WAV and MIDI bytes, the z-path CSV where a path made it."""
+
+    id: str
+    song: str
+    model: str
+    wav: bytes
+    midi: bytes
+    notes: int
+    compute_ms: float
+    path_csv: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Studio:
+    """Models, songs and results of one `bassnet serve`; see the module doc."""
+
+    def __init__(
+        self, models: dict[str, ModelEntry], songs: dict[str, Path], upload_dir: Path,
+        cfg: ServeConfig | None = None, gen: GenerateConfig | None = None,
+        latent_points: Path | None = None,
+    ) -> None:  # fmt: skip
+        if not models:
+            raise ConfigError("no model to serve: ship or train one, or pass --model PATH")
+        self.models, self.song_files = models, dict(songs)
+        self.cfg, self.gen = cfg or ServeConfig(), gen or GenerateConfig()
+        self.upload_dir = Path(upload_dir)
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        self.latent_points = latent_points
+        self.songs: OrderedDict[str, Song] = OrderedDict()
+        self.results: OrderedDict[str, Result] = OrderedDict()
+        self.lock = threading.Lock()  # the model, the caches
+        self.cqt = GroupedCQT()
+
+    # --- models -------------------------------------------------------------------------
+    def model(self, name: str) -> ModelEntry:
+        """The entry of model `name`, loaded (weights, region, latent map) on first use."""
+        entry = self.models.get(name)
+        if entry is None:
+            raise NotFound(f"no model {name!r} (known: {', '.join(self.models)})")
+        if entry.model is None:
+            entry.model = load_model(entry.path)
+            checkpoint = torch.load(entry.path, map_location="cpu", weights_only=False)
+            entry.region = checkpoint.get("latent_region")
+            latent = checkpoint.get("latent_map") or self._latent_points(entry.latent_key)
+            if latent and latent.get("points"):
+                entry.points = np.asarray(latent["points"], dtype=float)
+                entry.labels = np.asarray(latent["labels"], dtype=int)
+        return entry
+
+    def pad_image(self, name: str) -> bytes:
+        """The model's pad background (PNG), drawn once."""
+        entry = self.model(name)
+        if entry.png is None:
+            extent = pad_extent(entry.points, entry.region)
+            entry.png = pad_png(entry.points, entry.labels, extent)
+        return entry.png
+
+    def _latent_points(self, key: str | None) -> dict | None:
+        if not key or not self.latent_points or not self.latent_points.is_file():
+            return None
+        return json.loads(self.latent_points.read_text()).get(key)
+
+    # --- songs --------------------------------------------------------------------------
+    def song_list(self) -> list[dict]:
+        """Songs to pick from: the dataset songs and the uploads, by id and name."""
+        return [{"id": k, "name": _song_name(p)} for k, p in self.song_files.items()]
+
+    def song(self, song_id: str) -> Song:
+        """Song `song_id` with its CQT, read on first use; the least recently used songs leave
+        memory beyond `cached_songs`. Call with the lock held (`generate` does)."""
+        if song_id in self.songs:
+            self.songs.move_to_end(song_id)
+            return self.songs[song_id]
+        path = self.song_files.get(song_id)
+        if path is None:
+            raise NotFound(f"no song {song_id!r}")
+        song = self._read_song(song_id, path)
+        self.songs[song_id] = song
+        while len(self.songs) > self.cfg.cached_songs:
+            self.songs.popitem(last=False)
+        return song
+
+    def _read_song(self, song_id: str, path: Path) -> Song:
+        mix = MixReader(path)
+        limit = self.cfg.max_song_minutes * 60
+        if mix.seconds > limit:
+            raise TooLarge(
+                f"{path.name}: {mix.seconds / 60:.1f} min is longer than the pad's limit of "
+                f"{self.cfg.max_song_minutes:g} min (serve.max_song_minutes); use "
+                "`bassnet generate` for long songs"
+            )
+        n16 = round(mix.seconds * SR)
+        audio = mix.read_16k(0, n16)
+        cqt = self.cqt(audio)
+        quiet = level_db(audio)[: len(cqt)] < self.gen.silence_db
+        return Song(song_id, _song_name(path), path, mix.sr, mix.frames, cqt, quiet)
+
+    def add_upload(self, name: str, chunks: Iterator[bytes], length: int | None = None) -> Song:
+        """Store an uploaded file (streamed in `chunks`) and read it as a song; a clear error,
+        and nothing kept, for an empty, oversized, too long or non-audio file."""
+        safe = Path(name or "upload").name or "upload"
+        self.check_upload_size(safe, length or 0)
+        digest, size = hashlib.sha1(), 0
+        tmp = self.upload_dir / f".{uuid.uuid4().hex}.part"
+        try:
+            with open(tmp, "wb") as handle:
+                for chunk in chunks:
+                    size += len(chunk)
+                    self.check_upload_size(safe, size)
+                    digest.update(chunk)
+                    handle.write(chunk)
+            if size == 0:
+                raise AudioError(f"{safe}: the file is empty (0 bytes)")
+            song_id = f"upload-{digest.hexdigest()[:12]}"
+            folder = self.upload_dir / song_id
+            folder.mkdir(exist_ok=True)
+            path = folder / safe
+            tmp.replace(path)
+            with self._turn():
+                try:
+                    song = self._read_song(song_id, path)
+                except BassnetError as err:  # named by the user's file name, not our folder
+                    path.unlink(missing_ok=True)
+                    raise type(err)(str(err).replace(str(path), safe)) from err
+                self.song_files[song_id] = path
+                self.songs[song_id] = song
+                while len(self.songs) > self.cfg.cached_songs:
+                    self.songs.popitem(last=False)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return song
+
+    def check_upload_size(self, name: str, size: int) -> None:
+        """TooLarge if `size` bytes of upload `name` exceed `max_upload_mb`."""
+        if size > self.cfg.max_upload_mb * 1e6:
+            raise TooLarge(f"{Path(name).name}: more than the upload limit of "
+                           f"{self.cfg.max_upload_mb:g} MB (serve.max_upload_mb)")  # fmt: skip
+
+    # --- generation ---------------------------------------------------------------------
+    def generate(
+        self, song_id: str, model_name: str, z: list[float] | None = None,
+        path: list[list[float]] | None = None,
+    ) -> Result:  # fmt: skip
+        """A bass for song `song_id` with model `model_name` at point `z` (z1, z2) or along a
+        path of (time_s, z1, z2) rows; None for both: the centre of the training µ."""
+        with self._turn():
+            started = time.perf_counter()
+            entry, song = self.model(model_name), self.song(song_id)
+            times, points = _z_points(z, path, entry.region)
+            notes_ = []
+            if entry.region and np.any(outside_region(points, np.array(entry.region["low"]),
+                                                      np.array(entry.region["high"]))):  # fmt: skip
+                notes_.append("z is outside the region the model was trained on: extrapolated")
+            curves = self._curves(entry, song, times, points)
+            notes = curves_to_notes(curves, self.gen.onset_threshold, self.gen.min_note_frames)
+            midi = io.BytesIO()
+            notes_to_midi(notes, song.seconds, program=self.gen.bass_program).save(file=midi)
+            starts = np.array([n.start_s for n in notes])
+            bass = _Synth(curves, starts, song.sample_rate)(0, song.samples)
+            result = Result(
+                uuid.uuid4().hex[:12], song_id, model_name, _wav_bytes(bass, song.sample_rate),
+                midi.getvalue(), len(notes), 1000 * (time.perf_counter() - started),
+                _path_csv(times, points) if path is not None else None, notes_,
+            )  # fmt: skip
+            self.results[result.id] = result
+            while len(self.results) > self.cfg.results:
+                self.results.popitem(last=False)
+            return result
+
+    @contextmanager
+    def _turn(self):
+        """Hold the lock (model work, caches), or raise Busy after `busy_timeout_s`."""
+        if not self.lock.acquire(timeout=self.cfg.busy_timeout_s):
+            raise Busy(f"the server is busy with other requests (waited "
+                       f"{self.cfg.busy_timeout_s:g} s); try again")  # fmt: skip
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _curves(self, entry: ModelEntry, song: Song, times, points) -> BassCurves:
+        model, spec = entry.model, entry.model.config.spec
+        n = len(song.cqt)
+        factors = song.factors.get(entry.name)
+        if factors is None:
+            padded = np.concatenate([np.full((spec.hop, song.cqt.shape[1]), SILENT_LOG_CQT,
+                                             dtype=np.float32), song.cqt])  # fmt: skip
+            batches = window_batches(padded, spec, n, self.gen.batch_windows)
+            factors = [mix_factors(model, w) for w in batches]
+            size = sum(f.numel() * f.element_size() for f in factors)
+            if size <= self.cfg.factor_cache_mb * 1e6:
+                song.factors[entry.name] = factors
+        count = sum(len(f) for f in factors)
+        centres = np.arange(count) * spec.hop / FRAME_RATE  # window j is centred at frame j·hop
+        z = z_at(centres, times, points)
+        curves = curves_from_factors(model, factors, z, n)
+        curves.voicing[song.quiet] = 0.0
+        curves.f0_hz[song.quiet] = 0.0
+        curves.level_db[song.quiet] = model.config.level_floor_db
+        curves.onset[song.quiet] = 0.0
+        return curves
+
+    def result(self, result_id: str) -> Result:
+        """A generated bass by id (the most recent `results` are kept)."""
+        if result_id not in self.results:
+            raise NotFound(f"no result {result_id!r} (only the last {self.cfg.results} are kept)")
+        return self.results[result_id]
+
+    def mix_with_bass(self, result_id: str) -> bytes:
+        """The song with the generated bass added to every channel, 16-bit WAV bytes."""
+        result = self.result(result_id)
+        mix = MixReader(self.song_files[result.song])
+        bass, _ = sf.read(io.BytesIO(result.wav), dtype="float32")
+        return _wav_bytes(mix.read(0, mix.frames) + bass[: mix.frames, None], mix.sr)
+
+
+def _song_name(path: Path) -> str:
+    """A rendered song is named by its track id (A1_00003), an upload by its file name."""
+    return path.name.removesuffix(".mix.wav")
+
+
+def _z_points(z, path, region) -> tuple[np.ndarray, np.ndarray]:
+    """(times (K,), z (K, 2)) of a point or a path, checked; the region's centre for neither."""
+    if path is not None:
+        table = np.asarray(path, dtype=np.float64)
+        if table.ndim != 2 or table.shape[1] != 3 or not len(table):
+            raise ConfigError("path must be a non-empty list of [time_s, z1, z2] rows")
+        if not np.all(np.isfinite(table)) or np.any(np.diff(table[:, 0]) < 0):
+            raise ConfigError("path times must be finite and ascending, z finite")
+        return table[:, 0], table[:, 1:].astype(np.float32)
+    if z is None:
+        z = region["centre"] if region else [0.0, 0.0]
+    point = np.asarray(z, dtype=np.float64)
+    if point.shape != (2,) or not np.all(np.isfinite(point)):
+        raise ConfigError(f"z must be two finite numbers, got {z!r}")
+    return np.zeros(1), point[None].astype(np.float32)
+
+
+def _path_csv(times: np.ndarray, points: np.ndarray) -> str:
+    """A z-path as the CSV `bassnet generate --z-path` reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PATH_COLUMNS)
+    for t, (z1, z2) in zip(times, points, strict=True):
+        writer.writerow([f"{t:.3f}", f"{z1:.4f}", f"{z2:.4f}"])
+    return out.getvalue()
+
+
+def _wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
+    """float audio (n,) or (n, channels) → 16-bit PCM WAV bytes, clipped at full scale."""
+    out = io.BytesIO()
+    sf.write(out, np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    return out.getvalue()
+
+
+def shipped_and_trained(models_dir: Path | None, extra: list[str] = ()) -> dict[str, ModelEntry]:
+    """The models to offer: the shipped ones (A1–A4), those trained under `models_dir`
+    (<dataset>/<window>/model.pt, named "<dataset> <window>"), and `extra` names or paths."""
+    from bassnet.pretrained import HERE, available, resolve
+    from bassnet.synth.patterns import DATASETS
+
+    entries: dict[str, ModelEntry] = {}
+    for name, card in available().items():
+        what = DATASETS[card["dataset"]].description if card["dataset"] in DATASETS else ""
+        label = f"{name} (shipped, {card['window']}) {what}".strip()
+        entries[name] = ModelEntry(name, HERE / card["file"], label)
+    if models_dir is not None and Path(models_dir).is_dir():
+        for path in sorted(Path(models_dir).glob("*/*/model.pt")):
+            dataset, slug = path.parent.parent.name, path.parent.name
+            name = f"{dataset} {slug}"
+            entries[name] = ModelEntry(name, path, f"{name} (trained here)", f"{dataset}/{slug}")
+    for item in extra:
+        path = resolve(item)
+        name = item if item in entries else str(path)
+        entries.setdefault(name, ModelEntry(name, path, name))
+    return entries
+
+
+def dataset_songs(datasets_dir: Path | None) -> dict[str, Path]:
+    """The rendered dataset songs to pick from: <datasets_dir>/<dataset>/audio/*.mix.wav, by
+    track id, validation songs (not seen in training) first."""
+    songs: dict[str, Path] = {}
+    if datasets_dir is None or not Path(datasets_dir).is_dir():
+        return songs
+    for folder in sorted(Path(datasets_dir).glob("*/audio")):
+        valid = _valid_ids(folder.parent / "manifest.csv")
+        files = sorted(folder.glob("*.mix.wav"), key=lambda p: (p.name[:-8] not in valid, p.name))
+        for path in files:
+            songs[path.name[: -len(".mix.wav")]] = path
+    return songs
+
+
+def _valid_ids(manifest: Path) -> set[str]:
+    if not manifest.is_file():
+        return set()
+    with open(manifest, newline="") as handle:
+        return {row["track_id"] for row in csv.DictReader(handle) if row.get("split") == "valid"}

@@ -1,0 +1,109 @@
+"""The pad's HTTP API on a real local port: routes, exports, bad input, concurrent requests."""
+
+import io
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import mido
+import numpy as np
+import soundfile as sf
+
+MODEL = "A1 10-40"
+
+
+def call(url, data=None, json_body=None, method=None):
+    """(status, body bytes, headers) of a request; HTTP errors are returned, not raised."""
+    headers = {}
+    if json_body is not None:
+        data, headers = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), err.headers
+
+
+def first_song(server):
+    status, body, _ = call(f"{server}/api/songs")
+    assert status == 200
+    return json.loads(body)["songs"][0]["id"]
+
+
+def test_page_models_pad_and_songs(server):
+    status, body, headers = call(f"{server}/")
+    assert status == 200 and b'id="pad"' in body and "text/html" in headers["content-type"]
+    assert call(f"{server}/static/pad.js")[0] == 200
+    models = json.loads(call(f"{server}/api/models")[1])["models"]
+    assert MODEL in [m["name"] for m in models]
+    status, png, headers = call(f"{server}/api/models/{MODEL.replace(' ', '%20')}/pad.png")
+    assert status == 200 and png.startswith(b"\x89PNG") and headers["content-type"] == "image/png"
+    song = first_song(server)
+    status, mix, _ = call(f"{server}/api/songs/{song}/mix")
+    assert status == 200 and sf.info(io.BytesIO(mix)).frames > 0
+
+
+def test_generate_and_export_every_file(server):
+    song = first_song(server)
+    request = {"song": song, "model": MODEL, "path": [[0, -1, 0], [6, 1, 0]]}
+    status, body, _ = call(f"{server}/api/generate", json_body=request)
+    assert status == 200, body
+    result = json.loads(body)
+    assert set(result["urls"]) == {"bass_wav", "midi", "mix_wav", "path_csv"}
+    files = {k: call(server + url) for k, url in result["urls"].items()}
+    assert all(status == 200 for status, _, _ in files.values())
+    assert "attachment" in files["midi"][2]["content-disposition"]
+    assert sf.info(io.BytesIO(files["bass_wav"][1])).channels == 1
+    assert sf.info(io.BytesIO(files["mix_wav"][1])).frames == sf.info(io.BytesIO(
+        files["bass_wav"][1])).frames  # fmt: skip
+    mido.MidiFile(file=io.BytesIO(files["midi"][1]))  # parses
+    assert files["path_csv"][1].decode().splitlines()[0] == "time_s,z1,z2"
+
+
+def test_bad_requests_get_clear_messages_and_the_server_stays_up(server, tmp_path):
+    song = first_song(server)
+    cases = [
+        (call(f"{server}/api/songs?name=empty.wav", data=b"", method="POST"), 400, "empty"),
+        (call(f"{server}/api/songs?name=a.txt", data=b"no audio here" * 50), 400,
+         "a.txt: unreadable audio"),
+        (call(f"{server}/api/generate", json_body={"song": "x", "model": MODEL, "z": [0, 0]}),
+         404, "no song 'x'"),
+        (call(f"{server}/api/generate", json_body={"song": song, "model": "B9", "z": [0, 0]}),
+         404, "no model 'B9'"),
+        (call(f"{server}/api/generate", json_body={"song": song, "model": MODEL, "z": [1]}),
+         400, "two finite numbers"),
+        (call(f"{server}/api/results/nope/bass.wav"), 404, "no result"),
+    ]  # fmt: skip
+    for (status, body, _), want_status, want_text in cases:
+        assert status == want_status and want_text in json.loads(body)["detail"], body
+    # one hour of 8 kHz mono audio: above serve.max_song_minutes, refused by length
+    hour = tmp_path / "hour.wav"
+    with sf.SoundFile(hour, "w", 8000, 1, subtype="PCM_16") as out:
+        for _ in range(60):
+            out.write(np.zeros(8000 * 60, np.int16))
+    status, body, _ = call(f"{server}/api/songs?name=hour.wav", data=hour.read_bytes())
+    assert status == 413 and "60.0 min is longer than the pad's limit" in json.loads(body)["detail"]
+    assert call(f"{server}/api/models")[0] == 200  # still up
+
+
+def test_concurrent_requests_each_get_an_answer(server):
+    song = first_song(server)
+    answers = []
+
+    def ask(i):
+        z = [i / 4 - 0.5, 0.0]
+        answers.append(call(f"{server}/api/generate", json_body={"song": song, "model": MODEL,
+                                                                 "z": z}))  # fmt: skip
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 5
+    for status, body, _ in answers:  # served in turn, or told clearly that the server is busy
+        assert status == 200 or (status == 503 and "busy" in json.loads(body)["detail"])
+    ids = {json.loads(body)["id"] for status, body, _ in answers if status == 200}
+    assert len(ids) == sum(status == 200 for status, _, _ in answers) >= 1
