@@ -61,12 +61,13 @@ test-slow: setup
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: setup
+bench: setup browser
 	$(RUN) python benchmarks/render.py
 	$(RUN) python benchmarks/features.py
 	$(RUN) python benchmarks/train.py --skip-paper-cpu
 	$(RUN) python benchmarks/generate.py
 	$(RUN) python benchmarks/remix.py
+	$(RUN) python benchmarks/serve.py
 
 # One mini-epoch of the paper's model (5 blocks x 128 maps, batch 20, 1000 windows) on the
 # default profile's A1 features: a CPU smoke test of the paper profile (about 50 min on 2 cores).

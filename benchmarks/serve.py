@@ -91,7 +91,8 @@ def browser_latencies(base: str, song: str, model: str, clicks: int, seed: int) 
         wait("window.padState && padState.results.length >= 1 && !padState.busy")
         Select(driver.find_element(By.ID, "model")).select_by_value(model)
         Select(driver.find_element(By.ID, "song")).select_by_value(song)
-        wait(f"padState.song === '{song}' && padState.results.length >= 2 && !padState.busy")
+        wait(f"padState.song === '{song}' && padState.model.name === '{model}' && "
+             "!padState.busy && !padState.pending")  # fmt: skip
         pad = driver.find_element(By.ID, "pad")
         rng = np.random.default_rng(seed)
         for _ in range(clicks):
