@@ -171,6 +171,11 @@ def stage_minutes(datasets: list[str], root: Path = Path(".")) -> dict[str, dict
 # Why the paper's findings do not reproduce at the default profile: what was measured (README,
 # "Reproduction status", has the details and the numbers of each experiment).
 WHY_NOT = [
+    "Two validation songs per dataset are too few to measure QDA: on 19 new A1 songs (rendered "
+    "with another seed), the A1 40/40 model scores 0.437 against a chance of 0.402 and its "
+    "ablation 0.481 (Table 2 above, on the 2 validation songs: about 0.6). The default "
+    "profile's latents hardly separate the patterns at all; Table 2's numbers above chance are "
+    "largely the luck of two songs.",
     "The default profile trains 3 blocks × 8 maps for 10 mini-epochs of 200 windows on 18 "
     "songs of 30 s per dataset, about 1–2 CPU-minutes per model; the paper trains 5 × 128 "
     "maps on 1000 songs until early stopping with a patience of 1000 mini-epochs. Table 1 "
@@ -183,6 +188,10 @@ WHY_NOT = [
     "validation f0 but not QDA (0.46); 5 blocks gave 0.53; a neighbourhood of 1 s 0.58 and "
     "of 0 s 0.49. Single short runs vary a lot from seed to seed, so differences of ±0.1 "
     "between windows or objectives are within noise at this size.",
+    "A slower pattern change (render.pattern_switch_prob 0.05 instead of 0.25, so that "
+    "neighbours 5 s apart share their pattern ~90% of the time instead of ~50%) made z carry "
+    "more (KL 1.0–1.2 nats instead of 0.2) but not the pattern: QDA 0.467 on 19 new songs "
+    "(chance 0.448), ablation 0.515.",
     "The train/validation f0 gap (1.39 vs 2.05 at 30 mini-epochs) shows 18 training songs "
     "overfit; the next steps are more songs per dataset, several seeds per configuration, and "
     "the paper profile on a GPU (`make repro PROFILE=paper`).",
