@@ -192,8 +192,8 @@ def relative_pitch_grid(
     fx = model.mix_factors(batch["x"])
     generated = {}
     for z in grid:
-        zs = torch.tensor(np.tile(z, (len(index), 1)), dtype=torch.float32)
-        logits = model.descriptors(model.generate(fx, zs))["f0"][:, 0]  # (N, a, classes)
+        fz = model.latent_factors(torch.tensor(z[None], dtype=torch.float32))  # dec_z once per z
+        logits = model.descriptors(model.generate_from_factors(fx, fz))["f0"][:, 0]  # (N, a, C)
         generated[(float(z[0]), float(z[1]))] = interval_histogram(
             logits.argmax(-1).numpy(), mix_hz
         )
