@@ -107,3 +107,31 @@ def test_concurrent_requests_each_get_an_answer(server):
         assert status == 200 or (status == 503 and "busy" in json.loads(body)["detail"])
     ids = {json.loads(body)["id"] for status, body, _ in answers if status == 200}
     assert len(ids) == sum(status == 200 for status, _, _ in answers) >= 1
+
+
+def test_the_serve_command_starts_on_localhost_and_answers(datasets_dir, models_dir):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "bassnet.cli", "serve", "--port", str(port),
+               "--models", str(models_dir), "--songs", str(datasets_dir),
+               "--latent", str(models_dir / "latent_points.json")]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner and "2 songs" in banner, banner
+        deadline, status = time.time() + 60, None
+        while time.time() < deadline and status != 200:
+            try:
+                status = call(f"http://127.0.0.1:{port}/api/songs")[0]
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+    finally:
+        process.terminate()
+        process.wait(30)
