@@ -17,6 +17,7 @@ input, 404 unknown id, 413 too large or too long, 503 busy.
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -60,7 +61,15 @@ def create_app(studio: Studio) -> FastAPI:
 
     @app.get("/api/models")
     def models() -> dict:
-        return {"models": [studio.model(name).describe() for name in studio.models]}
+        # a model file that does not load is left out of the list (and said in the log), so one
+        # bad file under models/ does not take the page down
+        listed = []
+        for name in list(studio.models):
+            try:
+                listed.append(studio.model(name).describe())
+            except BassnetError as err:
+                warnings.warn(f"model {name!r} left out: {err}", stacklevel=1)
+        return {"models": listed}
 
     @app.get("/api/models/{name}/pad.png")
     def pad(name: str) -> Response:

@@ -128,3 +128,21 @@ def test_the_pad_picture_is_a_square_png_with_or_without_a_map():
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
         assert width == height == 200
+
+
+def test_a_model_file_that_does_not_load_is_left_out_of_the_page(
+    datasets_dir, models_dir, tmp_path
+):
+    import shutil
+
+    from bassnet.serve.app import create_app
+
+    broken = tmp_path / "models"
+    shutil.copytree(models_dir, broken)
+    (broken / "A2/40-40").mkdir(parents=True)
+    (broken / "A2/40-40/model.pt").write_bytes(b"not a model")
+    studio = make_studio(datasets_dir, broken, tmp_path)
+    listing = next(r for r in create_app(studio).routes if getattr(r, "path", "") == "/api/models")
+    with pytest.warns(UserWarning, match="A2 40-40.*not a BassNet model"):
+        names = [m["name"] for m in listing.endpoint()["models"]]
+    assert "A1 10-40" in names and "A2 40-40" not in names
