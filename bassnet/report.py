@@ -171,11 +171,12 @@ def stage_minutes(datasets: list[str], root: Path = Path(".")) -> dict[str, dict
 # Why the paper's findings do not reproduce at the default profile: what was measured (README,
 # "Reproduction status", has the details and the numbers of each experiment).
 WHY_NOT = [
-    "Two validation songs per dataset are too few to measure QDA: on 19 new A1 songs (rendered "
-    "with another seed), the A1 40/40 model scores 0.437 against a chance of 0.402 and its "
-    "ablation 0.481 (Table 2 above, on the 2 validation songs: about 0.6). The default "
-    "profile's latents hardly separate the patterns at all; Table 2's numbers above chance are "
-    "largely the luck of two songs.",
+    "Two validation songs per dataset are too few to measure QDA. On 19 new songs per dataset "
+    "(rendered with another seed) the 40/40 models score 0.437, 0.576, 0.528 and 0.479 on A1–A4 "
+    "against chances of 0.402, 0.553, 0.543 and 0.394, and the ablations 0.481, 0.617, 0.531 "
+    "and 0.542 (Table 2 above, on the 2 validation songs: 0.6–0.8). The default profile's "
+    "latents hardly separate the patterns at all; Table 2's numbers above chance are largely "
+    "the luck of two songs.",
     "The default profile trains 3 blocks × 8 maps for 10 mini-epochs of 200 windows on 18 "
     "songs of 30 s per dataset, about 1–2 CPU-minutes per model; the paper trains 5 × 128 "
     "maps on 1000 songs until early stopping with a patience of 1000 mini-epochs. Table 1 "
