@@ -26,7 +26,7 @@ from bassnet.audio_io import read_mono
 from bassnet.config import FeatureConfig, RenderConfig, load_params
 from bassnet.features.accuracy import raw_pitch_accuracy
 from bassnet.features.audio import resample
-from bassnet.features.cqt import CQT
+from bassnet.features.cqt import GroupedCQT
 from bassnet.features.f0 import Crepe
 from bassnet.features.level import level_db
 from bassnet.features.onset import OnsetDetector
@@ -82,7 +82,7 @@ def main() -> None:
             songs.append((audio, np.asarray(row["bass_pitch"])))
         seconds = sum(len(a["bass"]) for a, _ in songs) / 16000
 
-        cqt, onset = CQT(), OnsetDetector()
+        cqt, onset = GroupedCQT(), OnsetDetector()  # the feature job's CQT
         per_step = {
             "cqt_mix_and_bass": lambda a: (cqt(a["mix"]), cqt(a["bass"])),
             "onset": lambda a: onset(a["bass"]),
