@@ -33,6 +33,13 @@ class BassCurves:
     def __len__(self) -> int:
         return len(self.f0_hz)
 
+    def silence(self, frames: np.ndarray, floor_db: float) -> None:
+        """No bass on `frames` (bool mask, or indices): unvoiced, level at `floor_db`, no onset."""
+        self.voicing[frames] = 0.0
+        self.f0_hz[frames] = 0.0
+        self.level_db[frames] = floor_db
+        self.onset[frames] = 0.0
+
     @classmethod
     def concat(cls, parts: list[BassCurves]) -> BassCurves:
         """Curves of consecutive segments joined in time."""
@@ -65,12 +72,6 @@ def mix_factors(model: BassNet, windows: np.ndarray) -> torch.Tensor:
     return model.mix_factors(x.to(next(model.parameters()).device))
 
 
-def window_descriptors(model: BassNet, windows: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
-    """Mix windows (N, b, 264) log |CQT| at z (N, latent_dim) → expanded descriptor windows:
-    f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
-    return descriptors_from_factors(model, mix_factors(model, windows), latent_factors(model, z))
-
-
 @torch.no_grad()
 def latent_factors(model: BassNet, z: np.ndarray) -> torch.Tensor:
     """dec_z of z (N, latent_dim) → (N, n, a, F), or (1, n, a, F) when every row is the same
@@ -86,7 +87,8 @@ def latent_factors(model: BassNet, z: np.ndarray) -> torch.Tensor:
 def descriptors_from_factors(
     model: BassNet, fx: torch.Tensor, fz: torch.Tensor
 ) -> dict[str, np.ndarray]:
-    """As `window_descriptors`, from mix factors fx (N, n, a, F) and z factors fz (N or 1, …)."""
+    """Mix factors fx (N, n, a, F) and z factors fz (N or 1, …) → expanded descriptor windows:
+    f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
     spec = model.config.spec
     logits = model.descriptors(model.generate_from_factors(fx, fz))
     out = {

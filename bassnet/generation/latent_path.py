@@ -37,11 +37,16 @@ def read_path(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
             rows = [[float(r[c]) for c in PATH_COLUMNS] for r in reader]
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{path}: z-path has a non-numeric value ({err})") from err
-    table = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    return path_points(np.asarray(rows, dtype=np.float64).reshape(-1, 3), str(path))
+
+
+def path_points(table: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (K, 3) of time_s, z1, z2 → times in s (K,) and z (K, 2), or a ConfigError naming
+    `where` for no rows, non-finite values or descending times."""
     if not len(table) or not np.all(np.isfinite(table)):
-        raise ConfigError(f"{path}: z-path has no rows or non-finite values")
+        raise ConfigError(f"{where}: z-path has no rows or non-finite values")
     if np.any(np.diff(table[:, 0]) < 0):
-        raise ConfigError(f"{path}: z-path times must be ascending")
+        raise ConfigError(f"{where}: z-path times must be ascending")
     return table[:, 0], table[:, 1:].astype(np.float32)
 
 

@@ -149,11 +149,8 @@ def song_curves(
         # the mix's own level at frames f0 … f0 + n − 1 (frame f0 is the segment's frame
         # hop + kernel_frames): no bass where the mix is silent
         first = hop + kernel_frames
-        quiet = level_db(audio)[first : first + n] < cfg.silence_db
-        curves.voicing[quiet] = 0.0
-        curves.f0_hz[quiet] = 0.0
-        curves.level_db[quiet] = model.config.level_floor_db
-        curves.onset[quiet] = 0.0
+        curves.silence(level_db(audio)[first : first + n] < cfg.silence_db,
+                       model.config.level_floor_db)  # fmt: skip
         parts.append(curves)
     return BassCurves.concat(parts)
 
@@ -166,20 +163,32 @@ def z_function(
 
     checkpoint = torch.load(model_path, map_location="cpu", weights_only=False)
     region = checkpoint.get("latent_region")
-    notes: list[str] = []
     if z_path is not None:
         times, points = read_path(z_path)
     else:
-        if z is None:
-            z = np.asarray(region["centre"] if region else [0.0, 0.0], dtype=np.float32)
-        times, points = np.zeros(1), np.asarray(z, dtype=np.float32)[None]
-    if region and np.any(outside_region(points, np.array(region["low"]), np.array(region["high"]))):
-        notes.append(
-            f"z outside the region the model was trained on (µ of the training data lies in "
-            f"z1 {region['low'][0]:.2f}…{region['high'][0]:.2f}, "
-            f"z2 {region['low'][1]:.2f}…{region['high'][1]:.2f}): the bass is extrapolated"
-        )
+        times, points = np.zeros(1), point_or_centre(z, region)[None]
+    note = region_warning(points, region)
+    notes = [note] if note else []
     return (lambda t: z_at(np.asarray(t, dtype=np.float64), times, points)), notes
+
+
+def point_or_centre(z, region: dict | None) -> np.ndarray:
+    """z as a (2,) float32 array; None: the centre of the training data's µ (`region`), else 0."""
+    if z is None:
+        z = region["centre"] if region else [0.0, 0.0]
+    return np.asarray(z, dtype=np.float32)
+
+
+def region_warning(points: np.ndarray, region: dict | None) -> str | None:
+    """The warning for z points (K, 2) outside the model's trained region, else None."""
+    if not region or not np.any(outside_region(points, np.array(region["low"]),
+                                               np.array(region["high"]))):  # fmt: skip
+        return None
+    return (
+        f"z outside the region the model was trained on (µ of the training data lies in "
+        f"z1 {region['low'][0]:.2f}…{region['high'][0]:.2f}, "
+        f"z2 {region['low'][1]:.2f}…{region['high'][1]:.2f}): the bass is extrapolated"
+    )
 
 
 def _write_audio(path: Path, mix: MixReader, bass_at, with_mix: bool, block_s: float = 10.0) -> int:

@@ -16,7 +16,6 @@ input, 404 unknown id, 413 too large or too long, 503 busy.
 
 from __future__ import annotations
 
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -86,15 +85,15 @@ def create_app(studio: Studio) -> FastAPI:
         # the limit, and memory holds one chunk at a time.
         length = request.headers.get("content-length", "")
         studio.check_upload_size(name, int(length) if length.isdigit() else 0)
-        with tempfile.TemporaryFile(dir=studio.upload_dir) as spool:
-            size = 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                studio.check_upload_size(name, size)
-                spool.write(chunk)
-            spool.seek(0)
-            chunks = iter(lambda: spool.read(1 << 20), b"")
-            song = await run_in_threadpool(studio.add_upload, name, chunks, size)
+        received = studio.new_upload_path()
+        try:
+            with open(received, "wb") as spool:
+                async for chunk in request.stream():
+                    studio.check_upload_size(name, spool.tell() + len(chunk))
+                    spool.write(chunk)
+            song = await run_in_threadpool(studio.add_upload_file, name, received)
+        finally:
+            received.unlink(missing_ok=True)
         return song.describe()
 
     @app.get("/api/songs/{song_id}/mix")

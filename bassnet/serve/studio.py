@@ -39,10 +39,16 @@ from bassnet.generation.curves import (
     mix_factors,
     window_batches,
 )
-from bassnet.generation.latent_path import PATH_COLUMNS, outside_region, z_at
+from bassnet.generation.latent_path import PATH_COLUMNS, path_points, z_at
 from bassnet.generation.midi_out import notes_to_midi
 from bassnet.generation.notes import curves_to_notes
-from bassnet.generation.pipeline import MixReader, _Synth, load_model
+from bassnet.generation.pipeline import (
+    MixReader,
+    _Synth,
+    load_model,
+    point_or_centre,
+    region_warning,
+)
 from bassnet.model import BassNet
 from bassnet.serve.config import ServeConfig
 from bassnet.serve.pad import pad_extent, pad_png
@@ -212,36 +218,46 @@ class Studio:
     def add_upload(self, name: str, chunks: Iterator[bytes], length: int | None = None) -> Song:
         """Store an uploaded file (streamed in `chunks`) and read it as a song; a clear error,
         and nothing kept, for an empty, oversized, too long or non-audio file."""
-        safe = Path(name or "upload").name or "upload"
-        self.check_upload_size(safe, length or 0)
-        digest, size = hashlib.sha1(), 0
-        tmp = self.upload_dir / f".{uuid.uuid4().hex}.part"
+        self.check_upload_size(name, length or 0)
+        tmp = self.new_upload_path()
         try:
             with open(tmp, "wb") as handle:
                 for chunk in chunks:
-                    size += len(chunk)
-                    self.check_upload_size(safe, size)
-                    digest.update(chunk)
+                    self.check_upload_size(name, handle.tell() + len(chunk))
                     handle.write(chunk)
-            if size == 0:
-                raise AudioError(f"{safe}: the file is empty (0 bytes)")
-            song_id = f"upload-{digest.hexdigest()[:12]}"
-            folder = self.upload_dir / song_id
-            folder.mkdir(exist_ok=True)
-            path = folder / safe
-            tmp.replace(path)
-            with self._turn():
-                try:
-                    song = self._read_song(song_id, path)
-                except BassnetError as err:  # named by the user's file name, not our folder
-                    path.unlink(missing_ok=True)
-                    raise type(err)(str(err).replace(str(path), safe)) from err
-                self.song_files[song_id] = path
-                self.songs[song_id] = song
-                while len(self.songs) > self.cfg.cached_songs:
-                    self.songs.popitem(last=False)
+            return self.add_upload_file(name, tmp)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def new_upload_path(self) -> Path:
+        """A fresh file name in the upload folder, for an upload on its way in."""
+        return self.upload_dir / f".{uuid.uuid4().hex}.part"
+
+    def add_upload_file(self, name: str, received: Path) -> Song:
+        """Take over the uploaded file `received` (moved, not copied) as song `name`; as
+        `add_upload` for the errors (the caller removes `received` when this raises)."""
+        safe = Path(name or "upload").name or "upload"
+        if received.stat().st_size == 0:
+            raise AudioError(f"{safe}: the file is empty (0 bytes)")
+        digest = hashlib.sha1()
+        with open(received, "rb") as handle:
+            for chunk in iter(lambda: handle.read(UPLOAD_CHUNK), b""):
+                digest.update(chunk)
+        song_id = f"upload-{digest.hexdigest()[:12]}"
+        folder = self.upload_dir / song_id
+        folder.mkdir(exist_ok=True)
+        path = folder / safe
+        received.replace(path)
+        with self._turn():
+            try:
+                song = self._read_song(song_id, path)
+            except BassnetError as err:  # named by the user's file name, not our folder
+                path.unlink(missing_ok=True)
+                raise type(err)(str(err).replace(str(path), safe)) from err
+            self.song_files[song_id] = path
+            self.songs[song_id] = song
+            while len(self.songs) > self.cfg.cached_songs:
+                self.songs.popitem(last=False)
         return song
 
     def check_upload_size(self, name: str, size: int) -> None:
@@ -261,10 +277,8 @@ class Studio:
             started = time.perf_counter()
             entry, song = self.model(model_name), self.song(song_id)
             times, points = _z_points(z, path, entry.region)
-            notes_ = []
-            if entry.region and np.any(outside_region(points, np.array(entry.region["low"]),
-                                                      np.array(entry.region["high"]))):  # fmt: skip
-                notes_.append("z is outside the region the model was trained on: extrapolated")
+            note = region_warning(points, entry.region)
+            notes_ = [note] if note else []
             curves = self._curves(entry, song, times, points)
             notes = curves_to_notes(curves, self.gen.onset_threshold, self.gen.min_note_frames)
             midi = io.BytesIO()
@@ -308,10 +322,7 @@ class Studio:
         centres = np.arange(count) * spec.hop / FRAME_RATE  # window j is centred at frame j·hop
         z = z_at(centres, times, points)
         curves = curves_from_factors(model, factors, z, n)
-        curves.voicing[song.quiet] = 0.0
-        curves.f0_hz[song.quiet] = 0.0
-        curves.level_db[song.quiet] = model.config.level_floor_db
-        curves.onset[song.quiet] = 0.0
+        curves.silence(song.quiet, model.config.level_floor_db)
         return curves
 
     def result(self, result_id: str) -> Result:
@@ -337,17 +348,13 @@ def _z_points(z, path, region) -> tuple[np.ndarray, np.ndarray]:
     """(times (K,), z (K, 2)) of a point or a path, checked; the region's centre for neither."""
     if path is not None:
         table = np.asarray(path, dtype=np.float64)
-        if table.ndim != 2 or table.shape[1] != 3 or not len(table):
+        if table.ndim != 2 or table.shape[1] != 3:
             raise ConfigError("path must be a non-empty list of [time_s, z1, z2] rows")
-        if not np.all(np.isfinite(table)) or np.any(np.diff(table[:, 0]) < 0):
-            raise ConfigError("path times must be finite and ascending, z finite")
-        return table[:, 0], table[:, 1:].astype(np.float32)
-    if z is None:
-        z = region["centre"] if region else [0.0, 0.0]
-    point = np.asarray(z, dtype=np.float64)
+        return path_points(table, "path")
+    point = point_or_centre(z, region)
     if point.shape != (2,) or not np.all(np.isfinite(point)):
         raise ConfigError(f"z must be two finite numbers, got {z!r}")
-    return np.zeros(1), point[None].astype(np.float32)
+    return np.zeros(1), point[None]
 
 
 def _path_csv(times: np.ndarray, points: np.ndarray) -> str:
