@@ -13,17 +13,13 @@ Usage: python benchmarks/generate.py [--seconds 180] [--models A1,A4] [--out FIL
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
-import torch
+from common import machine, render_a1_song
 
-from bassnet.config import RenderConfig, load_params
 from bassnet.generation.pipeline import generate_files
 from bassnet.pretrained import resolve
 
@@ -37,20 +33,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    from bassnet.synth.dataset import render_dataset
-
-    cfg = dataclasses.replace(RenderConfig.from_params(load_params(profile="default")),
-                              seconds=args.seconds, workers=1, valid_fraction=0.0)  # fmt: skip
-    results: dict = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "platform": platform.platform(),
-        },  # fmt: skip
-    }
+    results: dict = {"machine": machine()}
     with tempfile.TemporaryDirectory() as tmp:
-        render_dataset("A1", Path(tmp) / "song", 1, 777, cfg, progress=False)
-        mix = next((Path(tmp) / "song" / "audio").glob("*.mix.wav"))
+        mix = render_a1_song(Path(tmp) / "song", args.seconds, 777)
         import soundfile as sf
 
         seconds = sf.info(mix).duration

@@ -16,11 +16,7 @@ Usage: python benchmarks/serve.py [--seconds 30] [--clicks 12] [--model A1] [--o
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
-import platform
-import shutil
 import socket
 import tempfile
 import threading
@@ -29,10 +25,10 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-import torch
 import uvicorn
+from common import machine, render_a1_song
 
-from bassnet.config import RenderConfig, load_params
+from bassnet.serve import browser
 from bassnet.serve.app import create_app
 from bassnet.serve.studio import Studio, dataset_songs, shipped_and_trained
 
@@ -65,19 +61,11 @@ def stats(values: list[float]) -> dict:
 
 def browser_latencies(base: str, song: str, model: str, clicks: int, seed: int) -> list[float]:
     """Click the pad in headless Chromium; the page's click → decoded-bass latencies (ms)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1000,760"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = browser.headless_chromium()
 
     def wait(script: str) -> None:
         deadline = time.time() + 120
@@ -117,17 +105,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    from bassnet.synth.dataset import render_dataset
-
-    cfg = dataclasses.replace(RenderConfig.from_params(load_params(profile="default")),
-                              seconds=args.seconds, workers=1, valid_fraction=0.0)  # fmt: skip
-    results: dict = {
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "platform": platform.platform()},
-        "model": args.model,
-    }  # fmt: skip
+    results: dict = {"machine": machine(), "model": args.model}
     with tempfile.TemporaryDirectory() as tmp:
-        render_dataset("A1", Path(tmp) / "datasets" / "A1", 1, 4242, cfg, progress=False)
+        render_a1_song(Path(tmp) / "datasets" / "A1", args.seconds, 4242)
         songs = dataset_songs(Path(tmp) / "datasets")
         song = next(iter(songs))
         studio = Studio(shipped_and_trained(None), songs, Path(tmp) / "uploads")
@@ -150,7 +130,7 @@ def main() -> None:
             computes.append(result["compute_ms"])
         results["http_click_to_wav"] = stats(round_trips)
         results["server_compute"] = stats(computes)
-        if shutil.which("chromium") and shutil.which("chromedriver"):
+        if browser.installed():
             latencies = browser_latencies(base, song, args.model, args.clicks, 1)
             results["browser_click_to_decoded_audio"] = stats(latencies)
         server.should_exit = True

@@ -8,7 +8,6 @@ to $BASSNET_SCREENSHOT when set (`make screenshot` → docs/pad.png), else to th
 import io
 import json
 import os
-import shutil
 import time
 import urllib.request
 from pathlib import Path
@@ -16,29 +15,17 @@ from pathlib import Path
 import mido
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from bassnet.serve.browser import headless_chromium, installed
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
+    if not installed():
         message = "Chromium/ChromeDriver not installed (apt install chromium chromium-driver)"
         if os.environ.get("BASSNET_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    # headless, as root, and without the background traffic this closed network refuses
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1000,760",
-                 "--autoplay-policy=no-user-gesture-required"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = headless_chromium()
     yield driver
     driver.quit()
 
