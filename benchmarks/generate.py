@@ -4,8 +4,8 @@ Renders one A1 song of about 3 minutes (FluidSynth, default profile settings), t
 whole generation — reading and resampling the mix, CQT, the model at z, overlap-add, notes,
 MIDI and additive synthesis to WAV — for the shipped models (default: A1 and A4, both
 40/40) and prints seconds of audio per second of compute (× real time). The CQT alone is timed
-in the same run, dense (as the feature job computes it) and grouped by octave (as generation
-does). Writes benchmarks/results/generate.json.
+in the same run, with nnAudio's dense convolution and grouped by octave (what every stage
+uses). Writes benchmarks/results/generate.json.
 
 Usage: python benchmarks/generate.py [--seconds 180] [--models A1,A4] [--out FILE]
 """
@@ -59,8 +59,8 @@ def main() -> None:
             }
             print(f"{name}: {seconds:.0f} s of audio in {result.seconds_compute:.2f} s "
                   f"→ {result.realtime_factor:.0f}× real time ({result.notes} notes)")  # fmt: skip
-    print(f"CQT alone: {results['cqt_dense_x_realtime']:.0f}× real time as in the features, "
-          f"{results['cqt_grouped_x_realtime']:.0f}× grouped by octave (generation)")  # fmt: skip
+    print(f"CQT alone: {results['cqt_dense_x_realtime']:.0f}× real time dense (nnAudio), "
+          f"{results['cqt_grouped_x_realtime']:.0f}× grouped by octave (every stage)")  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"→ {args.out}")
