@@ -1,0 +1,35 @@
+"""experiments/latent_probes.py: the frequency offsets a stack of dilated blocks can bridge."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from bassnet.config import REPO_PARAMS, load_params
+from bassnet.model.stack import dilations
+from bassnet.train_config import model_config
+
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "latent_probes.py"
+spec = importlib.util.spec_from_file_location("latent_probes", SCRIPT)
+probes = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(probes)
+
+
+def test_offsets_are_the_sums_of_one_tap_per_block():
+    assert probes.reachable([1], stacks=1) == {0, 1}
+    assert probes.reachable([1, 3], stacks=1) == {0, 1, 2, 3, 4}
+    assert probes.reachable([1, 3], stacks=2) == set(range(9))  # two stacks: up to 2·(1 + 3)
+
+
+@pytest.mark.parametrize("blocks, bridges", [(3, False), (4, True), (5, True)])
+def test_three_blocks_cannot_move_the_chord_an_octave_down(blocks, bridges):
+    # 264 bins: dilations [1, 11, 120] for 3 blocks leave every offset from 25 to 95 out
+    reach = probes.reachable(dilations(264, blocks, 3))
+    assert all((b in reach) == bridges for b in probes.CHORD_OFFSETS.values())
+
+
+@pytest.mark.parametrize("profile", ["default", "paper"])
+def test_each_profiles_model_can_bridge_the_octave(profile):
+    cfg = model_config(load_params(REPO_PARAMS, profile), "40/40")
+    reach = probes.reachable(dilations(cfg.n_bins, cfg.blocks, cfg.kernel))
+    assert set(probes.CHORD_OFFSETS.values()) <= reach
