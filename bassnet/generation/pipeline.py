@@ -28,6 +28,7 @@ from bassnet.features.cqt import GroupedCQT
 from bassnet.features.level import level_db
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves, segment_curves
+from bassnet.generation.folded import FoldedBassNet
 from bassnet.generation.latent_path import outside_region, read_path, z_at
 from bassnet.generation.midi_out import notes_to_midi
 from bassnet.generation.notes import BassNote, curves_to_notes
@@ -108,14 +109,16 @@ class MixReader:
         return audio[start16 - offset : stop16 - offset]
 
 
-def load_model(path: Path) -> BassNet:
-    """A BassNet checkpoint, or a DataError saying why the file is not one."""
+def load_model(path: Path) -> FoldedBassNet:
+    """A BassNet checkpoint ready for generation (blocks folded, see `folded`), or a DataError
+    saying why the file is not one."""
     if not path.is_file():
         raise DataError(f"{path}: no such model file")
     try:
-        return BassNet.load(path)
+        model = BassNet.load(path)
     except Exception as err:  # unpickling garbage raises anything; say what the file is not
         raise DataError(f"{path}: not a BassNet model this version can load ({err})") from err
+    return FoldedBassNet(model)
 
 
 def _segment_z(z_fn, first_window: int, count: int, hop: int) -> np.ndarray:
@@ -126,7 +129,7 @@ def _segment_z(z_fn, first_window: int, count: int, hop: int) -> np.ndarray:
 
 
 def song_curves(
-    model: BassNet, mix: MixReader, z_fn, cfg: GenerateConfig, progress: bool = True
+    model: BassNet | FoldedBassNet, mix: MixReader, z_fn, cfg: GenerateConfig, progress: bool = True
 ) -> BassCurves:
     """Frame curves of the generated bass for the whole mix, segment by segment; frames where
     the mix is quieter than `cfg.silence_db` get no bass."""

@@ -39,6 +39,7 @@ from bassnet.generation.curves import (
     mix_factors,
     window_batches,
 )
+from bassnet.generation.folded import FoldedBassNet
 from bassnet.generation.latent_path import PATH_COLUMNS, path_points, z_at
 from bassnet.generation.midi_out import notes_to_midi
 from bassnet.generation.notes import curves_to_notes
@@ -49,7 +50,6 @@ from bassnet.generation.pipeline import (
     point_or_centre,
     region_warning,
 )
-from bassnet.model import BassNet
 from bassnet.serve.config import ServeConfig
 from bassnet.serve.pad import pad_extent, pad_png
 
@@ -76,7 +76,7 @@ class ModelEntry:
     path: Path
     label: str
     latent_key: str | None = None  # its entry in reports/latent_points.json, for trained models
-    model: BassNet | None = None
+    model: FoldedBassNet | None = None
     region: dict | None = None
     points: np.ndarray | None = None
     labels: np.ndarray | None = None
