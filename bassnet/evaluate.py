@@ -21,7 +21,7 @@ from bassnet.constants import FRAME_RATE
 from bassnet.data import Track, WindowSet, cut, read_tracks, shard_paths
 from bassnet.errors import DataError
 from bassnet.model import BassNet
-from bassnet.train import validate
+from bassnet.train import validate_with_mu
 
 QDA_REGULARISATION = 1e-3
 
@@ -89,8 +89,7 @@ def evaluate_model(
     model = BassNet.load(path)
     spec = model.config.spec
     valid = WindowSet(shard_paths(features_dir), spec, windows, model.config.level_floor_db)
-    terms = validate(model, valid, "cpu")
-    mu, _ = latent(model, valid.x, valid.y)
+    terms, mu = validate_with_mu(model, valid, "cpu")
     labels = np.asarray(valid.patterns)
     if (labels < 0).all():
         accuracy, chance = float("nan"), float("nan")

@@ -76,6 +76,14 @@ def test_loss(model: BassNet, x, y, targets: dict, sample: bool = False) -> dict
     """Eq. (10): no neighbour, no cross-KL; ŷ from the instance's own z. With `sample`
     False (validation, testing) z = µ, so the criterion is deterministic; True trains the
     ablation model."""
+    return test_loss_and_mu(model, x, y, targets, sample)[0]
+
+
+def test_loss_and_mu(
+    model: BassNet, x, y, targets: dict, sample: bool = False
+) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """`test_loss` and the µ (B, latent_dim) it decoded from: validation and the evaluation's
+    latent points come from one pass."""
     fx = model.mix_factors(x)
     mu, logvar = model.posterior(fx, y)
     y_hat = model.generate(fx, model.sample(mu, logvar) if sample else mu)
@@ -83,7 +91,7 @@ def test_loss(model: BassNet, x, y, targets: dict, sample: bool = False) -> dict
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets),
     }
-    return _reduce(terms, frames=y.shape[1] * y.shape[2])
+    return _reduce(terms, frames=y.shape[1] * y.shape[2]), mu
 
 
 def _reduce(terms: dict[str, torch.Tensor], frames: int) -> dict[str, torch.Tensor]:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from bassnet.atomic import atomic_path, write_text
 from bassnet.constants import FRAME_RATE
 from bassnet.data import WindowSampler, WindowSet, shard_paths
-from bassnet.losses import test_loss, train_loss
+from bassnet.losses import test_loss, test_loss_and_mu, train_loss
 from bassnet.model import BassNet, ModelConfig
 from bassnet.remix import Remixer
 from bassnet.train_config import TrainConfig
@@ -97,17 +97,27 @@ def _to(batch: dict, device: str) -> dict:
     }
 
 
-@torch.no_grad()
 def validate(model: BassNet, windows: WindowSet, device: str, batch_size: int = 64) -> dict:
     """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}."""
+    return validate_with_mu(model, windows, device, batch_size)[0]
+
+
+@torch.no_grad()
+def validate_with_mu(
+    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64
+) -> tuple[dict, np.ndarray]:
+    """`validate`, and µ (N, latent_dim) of each validation window from the same pass."""
+    was_training = model.training
     model.eval()
     sums: dict[str, float] = {}
+    mus = []
     for x, y, targets in windows.batches(batch_size):
-        terms = test_loss(model, x.to(device), y.to(device), _to(targets, device))
+        terms, mu = test_loss_and_mu(model, x.to(device), y.to(device), _to(targets, device))
+        mus.append(mu.cpu())
         for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(x)
-    model.train()
-    return {name: total / len(windows) for name, total in sums.items()}
+    model.train(was_training)
+    return {name: total / len(windows) for name, total in sums.items()}, torch.cat(mus).numpy()
 
 
 def train(

@@ -80,7 +80,7 @@ def probe(kind: str, cfg: ModelConfig, batch, valid: WindowSet, steps: int, lr: 
     def run(x, y, targets, pattern) -> tuple[torch.Tensor, dict]:
         fx = model.mix_factors(x)
         if kind == "encoder":
-            mapping = model.enc_z.encode(fx * model.enc_y.encode(model._standardise(y)))
+            mapping = model.mapping(fx, y)
             logits = head(mapping.mean((2, 3)))
             accuracy = (logits.argmax(1) == pattern - 1).float().mean()
             return F.cross_entropy(logits, pattern - 1), {"accuracy": accuracy}

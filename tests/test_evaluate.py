@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from bassnet.data import WindowSet, shard_paths
 from bassnet.encode import COLUMNS, encode_files
 from bassnet.errors import DataError
-from bassnet.evaluate import ModelEvaluation, evaluate_model, qda_accuracy
+from bassnet.evaluate import ModelEvaluation, evaluate_model, latent, qda_accuracy
 from bassnet.figures import figure5
 from bassnet.model import BassNet, ModelConfig
 from bassnet.report import run_evaluation, stage_minutes
@@ -83,6 +84,17 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     entry = points["A1/8-16"]
     assert len(entry["points"]) == len(entry["labels"]) == metrics["A1/8-16"]["windows"]
     assert all(len(p) == 2 for p in entry["points"]) and set(entry["labels"]) <= {1, 2, 3}
+
+
+def test_the_evaluated_points_are_the_posterior_means(tiny_models):
+    # µ comes from the validation pass (one pass for Table 1 and the QDA points)
+    path = tiny_models / "models/A1/8-16/model.pt"
+    result = evaluate_model(path, tiny_models / "features/A1", 40, 3, 0, "A1", False)
+    model = BassNet.load(path)
+    valid = WindowSet(shard_paths(tiny_models / "features/A1"), model.config.spec, 40,
+                      model.config.level_floor_db)  # fmt: skip
+    assert np.allclose(result.points, latent(model, valid.x, valid.y)[0], atol=1e-5)
+    assert len(result.points) == len(valid) == len(result.labels)
 
 
 def test_stage_minutes_reads_what_render_and_features_recorded(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from bassnet.features.cqt import BINS_PER_OCTAVE, FMIN_HZ, LOG_FLOOR, N_BINS
-from bassnet.model import BassNet
+from bassnet.generation.folded import GenerationModel
 from bassnet.multires import compress, expand, overlap_add
 
 SILENT_LOG_CQT = float(np.log(LOG_FLOOR))  # log |CQT| of digital silence
@@ -65,7 +65,7 @@ def read_f0(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @torch.no_grad()
-def mix_factors(model: BassNet, windows: np.ndarray) -> torch.Tensor:
+def mix_factors(model: GenerationModel, windows: np.ndarray) -> torch.Tensor:
     """Mix windows (N, b, 264) log |CQT| → compressed and encoded: enc_x's factors
     (N, n, a, 264). They do not depend on z, so a song's can be kept and reused for any z."""
     x = compress(torch.from_numpy(np.ascontiguousarray(windows)), model.config.spec, axis=1)
@@ -73,7 +73,7 @@ def mix_factors(model: BassNet, windows: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def latent_factors(model: BassNet, z: np.ndarray) -> torch.Tensor:
+def latent_factors(model: GenerationModel, z: np.ndarray) -> torch.Tensor:
     """dec_z of z (N, latent_dim) → (N, n, a, F), or (1, n, a, F) when every row is the same
     z: decoded once and broadcast, as at a fixed point on the pad."""
     device = next(model.parameters()).device
@@ -85,7 +85,7 @@ def latent_factors(model: BassNet, z: np.ndarray) -> torch.Tensor:
 
 @torch.no_grad()
 def descriptors_from_factors(
-    model: BassNet, fx: torch.Tensor, fz: torch.Tensor
+    model: GenerationModel, fx: torch.Tensor, fz: torch.Tensor
 ) -> dict[str, np.ndarray]:
     """Mix factors fx (N, n, a, F) and z factors fz (N or 1, …) → expanded descriptor windows:
     f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
@@ -113,7 +113,7 @@ def window_batches(cqt: np.ndarray, spec, n_frames: int, batch: int) -> Iterator
 
 
 def curves_from_factors(
-    model: BassNet, fx_batches: Iterable[torch.Tensor], z: np.ndarray, n_frames: int
+    model: GenerationModel, fx_batches: Iterable[torch.Tensor], z: np.ndarray, n_frames: int
 ) -> BassCurves:
     """Curves of `n_frames` frames from the mix factors of consecutive windows (batches as
     `window_batches` cuts them), window j at z[j]: descriptors overlap-added, f0 read off."""
@@ -134,7 +134,7 @@ def curves_from_factors(
 
 
 def segment_curves(
-    model: BassNet, cqt: np.ndarray, z: np.ndarray, n_frames: int, batch: int = 16
+    model: GenerationModel, cqt: np.ndarray, z: np.ndarray, n_frames: int, batch: int = 16
 ) -> BassCurves:
     """Curves of `n_frames` frames from `cqt` (≥ n_frames + 2·hop frames, starting one hop
     before the first frame wanted): windows at hop b/2 from the start of `cqt`, window j at

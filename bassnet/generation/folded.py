@@ -49,12 +49,12 @@ class FoldedBlock:
 
 class FoldedBassNet:
     """A trained BassNet (eval mode) for generation: `mix_factors` and `generate_from_factors`
-    run folded blocks; `latent_factors`, `descriptors` and `config` are the model's."""
+    run folded blocks; `latent_factors`, `descriptors`, `config` and `extra` are the model's."""
 
     def __init__(self, model: BassNet) -> None:
         if model.training:
             raise ValueError("fold a model in eval mode: training batch norms are not fixed")
-        self.model, self.config = model, model.config
+        self.model, self.config, self.extra = model, model.config, model.extra
         with torch.no_grad():
             self.enc_x = [FoldedBlock(b, decode=False) for b in model.enc_x.blocks]
             self.dec_y = [FoldedBlock(b, decode=True) for b in reversed(model.enc_y.blocks)]
@@ -67,7 +67,7 @@ class FoldedBassNet:
 
     def mix_factors(self, x: torch.Tensor) -> torch.Tensor:
         """enc_x: (B, C, a, F) → (B, n, a, F), as `BassNet.mix_factors`."""
-        h = self.model._standardise(x)
+        h = self.model.standardise(x)
         for block in self.enc_x:
             h = block(h)
         return h
@@ -78,3 +78,7 @@ class FoldedBassNet:
         for i, block in enumerate(self.dec_y):
             h = block(h, relu=i < len(self.dec_y) - 1)  # the output block stays linear
         return h * self.config.cqt_std + self.config.cqt_mean
+
+
+# What the generation functions take: the trained model, or its folded generation path.
+GenerationModel = BassNet | FoldedBassNet

@@ -28,7 +28,7 @@ from bassnet.features.cqt import GroupedCQT
 from bassnet.features.level import level_db
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves, segment_curves
-from bassnet.generation.folded import FoldedBassNet
+from bassnet.generation.folded import FoldedBassNet, GenerationModel
 from bassnet.generation.latent_path import outside_region, read_path, z_at
 from bassnet.generation.midi_out import notes_to_midi
 from bassnet.generation.notes import BassNote, curves_to_notes
@@ -129,7 +129,7 @@ def _segment_z(z_fn, first_window: int, count: int, hop: int) -> np.ndarray:
 
 
 def song_curves(
-    model: BassNet | FoldedBassNet, mix: MixReader, z_fn, cfg: GenerateConfig, progress: bool = True
+    model: GenerationModel, mix: MixReader, z_fn, cfg: GenerateConfig, progress: bool = True
 ) -> BassCurves:
     """Frame curves of the generated bass for the whole mix, segment by segment; frames where
     the mix is quieter than `cfg.silence_db` get no bass."""
@@ -159,13 +159,10 @@ def song_curves(
 
 
 def z_function(
-    model_path: Path, z: np.ndarray | None, z_path: str | Path | None
+    region: dict | None, z: np.ndarray | None, z_path: str | Path | None
 ) -> tuple[callable, list[str]]:
-    """A function of window-centre times (s) → z (N, 2), and warnings about the region."""
-    import torch
-
-    checkpoint = torch.load(model_path, map_location="cpu", weights_only=False)
-    region = checkpoint.get("latent_region")
+    """A function of window-centre times (s) → z (N, 2), and warnings about z outside the
+    model's trained `region` (its checkpoint's "latent_region")."""
     if z_path is not None:
         times, points = read_path(z_path)
     else:
@@ -244,7 +241,7 @@ def generate_files(
             f"{mix.path}: {mix.seconds / 3600:.1f} h is longer than generate.max_hours "
             f"({cfg.max_hours} h)"
         )
-    z_fn, notes_ = z_function(model_path, z, z_path)
+    z_fn, notes_ = z_function(model.extra.get("latent_region"), z, z_path)
     for note in notes_:
         warnings.warn(note, stacklevel=2)
     curves = song_curves(model, mix, z_fn, cfg, progress)

@@ -32,7 +32,9 @@ class DilatedResidualBlock(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         left = F.conv2d(x, self.weight, padding=self.padding, dilation=self.dilation)
         right = F.conv2d(x, self.weight_1x1)
-        return torch.relu(self.enc_norm(left) + self.enc_norm_1x1(right))
+        return _channels_last(
+            torch.relu(_norm(self.enc_norm, left) + _norm(self.enc_norm_1x1, right))
+        )
 
     def decode(self, h: torch.Tensor, relu: bool = True) -> torch.Tensor:
         # A stride-1 transposed convolution is the convolution with the kernel flipped and its
@@ -40,6 +42,18 @@ class DilatedResidualBlock(nn.Module):
         flipped = self.weight.transpose(0, 1).flip(2, 3)
         left = F.conv2d(h, flipped, padding=self.padding, dilation=self.dilation)
         right = F.conv2d(h, self.weight_1x1.transpose(0, 1))
-        out = self.dec_norm(left) + self.dec_norm_1x1(right)
+        out = _norm(self.dec_norm, left) + _norm(self.dec_norm_1x1, right)
         # The output block of a decoder that yields log magnitudes stays linear.
-        return torch.relu(out) if relu else out
+        return _channels_last(torch.relu(out) if relu else out)
+
+
+# On the CPU, convolutions run fastest on channels-last tensors (oneDNN) but batch norm runs
+# fastest on contiguous (NCHW) ones: a 40/40 training step took 0.40 s with the norms in NCHW
+# against 0.49 s all channels-last (2 cores), the layout changes included. cuDNN's batch norm
+# takes channels-last as it is.
+def _norm(norm: nn.BatchNorm2d, x: torch.Tensor) -> torch.Tensor:
+    return norm(x if x.is_cuda else x.contiguous())
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)

@@ -49,16 +49,21 @@ class BassNet(nn.Module):
         self.latent_bias = nn.Parameter(torch.zeros(2 * config.latent_dim))
         self.from_latent_bias = nn.Parameter(torch.zeros(flat))
         self.heads = DescriptorHeads(config.n_bins, config.head_maps)
+        self.extra: dict[str, Any] = {}  # a loaded checkpoint's other entries (`save`'s extra)
         self.to(memory_format=torch.channels_last)
 
     def mix_factors(self, x: torch.Tensor) -> torch.Tensor:
         """enc_x: (B, C, a, F) → (B, n, a, F)."""
-        return self.enc_x.encode(self._standardise(x))
+        return self.enc_x.encode(self.standardise(x))
+
+    def mapping(self, fx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """enc_z(fx ⊙ enc_y(y)): the mapping (B, n, a, F) between mix and bass that f_µ and
+        f_σ read; fx are the mix factors, y the bass (B, C, a, F)."""
+        return self.enc_z.encode(fx * self.enc_y.encode(self.standardise(y)))
 
     def posterior(self, fx: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """µ and log σ² of N(x,y), each (B, latent_dim), from the mix factors and y."""
-        mapping = self.enc_z.encode(fx * self.enc_y.encode(self._standardise(y)))
-        flat = mapping.flatten(1)
+        flat = self.mapping(fx, y).flatten(1)
         out = flat @ self.latent_weight.T / flat.shape[1] ** 0.5 + self.latent_bias
         mu, logvar = out.chunk(2, dim=1)
         return mu, logvar
@@ -82,9 +87,10 @@ class BassNet(nn.Module):
 
     def descriptors(self, y_hat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits of f0 (B, C, a, F + 1; last class unvoiced), level and onset (B, C, a)."""
-        return self.heads(self._standardise(y_hat))
+        return self.heads(self.standardise(y_hat))
 
-    def _standardise(self, v: torch.Tensor) -> torch.Tensor:
+    def standardise(self, v: torch.Tensor) -> torch.Tensor:
+        """Log magnitudes (B, C, a, F) → the network's input scale (fixed mean and std)."""
         # channels-last tensors take oneDNN's faster convolutions on CPU (≈1.3× per step)
         v = (v - self.config.cqt_mean) / self.config.cqt_std
         return v.contiguous(memory_format=torch.channels_last)
@@ -102,8 +108,10 @@ class BassNet(nn.Module):
 
     @classmethod
     def load(cls, path: str | Path, map_location: str = "cpu") -> BassNet:
-        """Rebuild a model from a checkpoint written by `save`, in eval mode."""
+        """Rebuild a model from a checkpoint written by `save`, in eval mode; the checkpoint's
+        other entries (latent region, latent map, metrics) are in `model.extra`."""
         state = torch.load(path, map_location=map_location, weights_only=False)
-        model = cls(ModelConfig.from_dict(state["config"]))
-        model.load_state_dict(state["state_dict"])
+        model = cls(ModelConfig.from_dict(state.pop("config")))
+        model.load_state_dict(state.pop("state_dict"))
+        model.extra = state
         return model.eval()

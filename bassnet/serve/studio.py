@@ -159,9 +159,8 @@ class Studio:
             raise NotFound(f"no model {name!r} (known: {', '.join(self.models)})")
         if entry.model is None:
             entry.model = load_model(entry.path)
-            checkpoint = torch.load(entry.path, map_location="cpu", weights_only=False)
-            entry.region = checkpoint.get("latent_region")
-            latent = checkpoint.get("latent_map") or self._latent_points(entry.latent_key)
+            entry.region = entry.model.extra.get("latent_region")
+            latent = entry.model.extra.get("latent_map") or self._latent_points(entry.latent_key)
             if latent and latent.get("points"):
                 entry.points = np.asarray(latent["points"], dtype=float)
                 entry.labels = np.asarray(latent["labels"], dtype=int)

@@ -94,6 +94,23 @@ def test_save_and_load_rebuild_the_same_model(tmp_path):
     assert loaded.config == model.config
     fx = model.mix_factors(x)
     assert torch.equal(model.posterior(fx, y)[0], loaded.posterior(loaded.mix_factors(x), y)[0])
+    assert loaded.extra == {"note": "hi"} and model.extra == {}  # one read gives the extras too
+
+
+def test_batch_norm_layout_does_not_change_the_output():
+    # The blocks run batch norm on NCHW copies of channels-last tensors (faster on the CPU);
+    # the same layers on the same numbers in NCHW throughout must agree.
+    model = tiny("10/40")
+    x, y = windows(model, batch=4)
+    fx = model.mix_factors(x)
+    h = model.standardise(x).contiguous()
+    for block in model.enc_x.blocks:
+        left = torch.nn.functional.conv2d(h, block.weight, padding=block.padding,
+                                          dilation=block.dilation)  # fmt: skip
+        h = torch.relu(block.enc_norm(left) + block.enc_norm_1x1(
+            torch.nn.functional.conv2d(h, block.weight_1x1)))  # fmt: skip
+    assert fx.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(fx, h, atol=1e-4)  # float rounding: sums in another order
 
 
 def test_a_constant_z_decoded_once_broadcasts_to_the_same_output():
