@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from bassnet.atomic import atomic_path, write_text
+from bassnet.atomic import write_text
 from bassnet.constants import FRAME_RATE
 from bassnet.data import WindowSampler, WindowSet, shard_paths
 from bassnet.losses import test_loss, test_loss_and_mu, train_loss
-from bassnet.model import BassNet, ModelConfig
+from bassnet.model import BassNet, ModelConfig, write_checkpoint
 from bassnet.remix import Remixer
 from bassnet.train_config import TrainConfig
 
@@ -221,8 +221,7 @@ def train(
 
     best = torch.load(out_dir / "model.pt", map_location="cpu", weights_only=False)
     best["latent_region"] = _latent_region(out_dir / "model.pt", shards, cfg.valid_windows)
-    with atomic_path(out_dir / "model.pt") as tmp:
-        torch.save(best, tmp)
+    write_checkpoint(best, out_dir / "model.pt")
     summary = {
         "dataset": Path(features_dir).name,
         "window": str(spec),
@@ -283,8 +282,7 @@ def _save_checkpoint(path, tag, model, optimiser, rng, sampler, state: RunState)
         "shards_loaded": sorted(sampler.loaded),
         "state": asdict(state),
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_checkpoint(payload, path)
 
 
 def _resume(path: Path, tag, model, optimiser, rng, state: RunState, device) -> dict | None:

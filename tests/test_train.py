@@ -114,6 +114,7 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(a1_shards
     assert a["mini_epoch"] == b["mini_epoch"]
     for name, tensor in a["state_dict"].items():
         assert torch.equal(tensor, b["state_dict"][name]), name
+    assert (tmp_path / "whole/model.pt").read_bytes() == (out / "model.pt").read_bytes()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["mini_epochs"] == 4
 

@@ -15,13 +15,14 @@ that gives µ. dec_x (reconstructing x from y and z) is not needed for g and is 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from bassnet.atomic import atomic_path
+from bassnet.atomic import write_bytes
 from bassnet.model.config import ModelConfig
 from bassnet.model.heads import DescriptorHeads
 from bassnet.model.stack import ResidualStack
@@ -103,8 +104,7 @@ class BassNet(nn.Module):
     def save(self, path: str | Path, **extra: Any) -> None:
         """Write config + weights (+ extra entries) atomically."""
         state = {"config": self.config.to_dict(), "state_dict": self.state_dict(), **extra}
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        write_checkpoint(state, path)
 
     @classmethod
     def load(cls, path: str | Path, map_location: str = "cpu") -> BassNet:
@@ -115,3 +115,12 @@ class BassNet(nn.Module):
         model.load_state_dict(state.pop("state_dict"))
         model.extra = state
         return model.eval()
+
+
+def write_checkpoint(state: dict[str, Any], path: str | Path) -> None:
+    """`torch.save(state)` to `path`, atomically and byte for byte reproducibly: PyTorch names
+    the zip's records after the file it writes to, which would be the random temporary name, so
+    it writes to memory (records "archive/…") and the bytes go to `path` by rename."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes(path, buffer.getvalue())

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import torch
 
-from bassnet.atomic import atomic_path, write_text
+from bassnet.atomic import write_text
 from bassnet.errors import DataError
+from bassnet.model import write_checkpoint
 from bassnet.pretrained import CARD_JSON, HERE
 
 
@@ -55,8 +56,7 @@ def ship(
         if f"{dataset}/{spec.slug}" in maps:
             state["latent_map"] = maps[f"{dataset}/{spec.slug}"]
         target = out_dir / f"{dataset}.pt"
-        with atomic_path(target) as tmp:
-            torch.save(state, tmp)
+        write_checkpoint(state, target)
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         evaluated = metrics.get(f"{dataset}/{spec.slug}", {})
