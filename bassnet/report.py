@@ -171,11 +171,9 @@ def stage_minutes(datasets: list[str], root: Path = Path(".")) -> dict[str, dict
 # Why the paper's findings do not reproduce at the default profile: what was measured (README,
 # "Reproduction status", has the details and the numbers of each experiment).
 WHY_NOT = [
-    "Two validation songs per dataset are too few to measure QDA. On 19 new songs per dataset "
-    "(rendered with another seed) the previous run's 40/40 models (3 blocks) scored 0.437, "
-    "0.576, 0.528 and 0.479 on A1–A4 against chances of 0.402, 0.553, 0.543 and 0.394, and the "
-    "ablations 0.481, 0.617, 0.531 and 0.542, where Table 2 on the 2 validation songs said "
-    "0.6–0.8: its numbers above chance are largely the luck of two songs.",
+    "Two validation songs per dataset are too few to measure QDA: Table 2's numbers above "
+    "chance may be the luck of two songs. `experiments/new_songs_qda.py` scores the same "
+    "models on 19 new songs per dataset (README, Reproduction status).",
     "The default profile trains 4 blocks × 8 maps for 10 mini-epochs of 200 windows on 18 "
     "songs of 30 s per dataset, 1–3 CPU-minutes per model; the paper trains 5 × 128 maps on "
     "1000 songs until early stopping with a patience of 1000 mini-epochs (over a million "
@@ -187,12 +185,12 @@ WHY_NOT = [
     "could not use z at all: no path from the mix to the generated bass spans the octave "
     "between a chord and its bass. What Eq. (9) training must still do on its own, and does "
     "not in 250 steps, is discover the pattern through the neighbour's z.",
-    "On a GPU (one session's 15 minutes on an H200), 0.7–3.3 thousand steps of batch 8–32 "
-    "(10–30× the default's windows) with 8–32 maps and 3–5 blocks raised A4's control score "
-    "from 21% to 54–64% of beats, while A1 stayed at chance (30–37%). Also tried at A1 "
-    "40/40: 3× longer training, a latent averaged over time and frequency, KL warm-up, "
-    "neighbourhoods of 0–5 s and a slower pattern change (render.pattern_switch_prob 0.05); "
-    "none made the latent separate the patterns.",
+    "On a GPU (two sessions' 15 minutes on an H200), 10–50× the default's windows (up to "
+    "≈100 thousand, batch 128) raised the control scores to 54–64% of beats for A4 (from 21%) "
+    "and 39–56% of steps for A1, still short of 80%; A1's third (pattern 2) is the one no run "
+    "generated. Also tried at A1 40/40: 3× longer training, a latent averaged over time and "
+    "frequency, KL warm-up, neighbourhoods of 0–5 s and a slower pattern change "
+    "(render.pattern_switch_prob 0.05); none made the latent separate the patterns.",
     "Next: the paper profile (or a long run of this model) on a GPU for longer than a session "
     "lends, more songs per dataset, and several seeds per configuration.",
 ]
