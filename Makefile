@@ -73,7 +73,7 @@ bench: setup browser
 # default profile's A1 features: a CPU smoke test of the paper profile (about 50 min on 2 cores).
 smoke-paper: setup
 	$(RUN) bassnet train --profile paper --features data/features/A1 --window 10-640 \
-	  --max-mini-epochs 1 --out models/smoke-paper/A1/10-640
+	  --max-mini-epochs 1 --out runs/smoke-paper/A1/10-640
 
 # The 2-D bass pad in the browser: http://127.0.0.1:8000/ (after `make repro`, or with the
 # shipped models alone).
