@@ -12,6 +12,9 @@ and scores it on the validation windows:
 - decoder, random z: the same with z ~ N(0, I), independent of the pattern: what the decoder
   reaches without information in z. The gap to the oracle is what z is worth.
 
+The decoder probes also score, per pattern, how often the generated f0 lands on the true bass
+bin (±1 bin): whether the decoder can play each pattern's degree (A1: root, third, fifth).
+
 Also printed: which frequency offsets (in CQT bins, 36 per octave) the path from the mix to the
 generated bass (enc_x, then dec_y) can bridge. The bass sits an octave below the chord (paper
 §5.1): playing its root, third or fifth means moving information down by 36, 45/48 or 57 bins.
@@ -67,6 +70,22 @@ def sampler(tracks, spec, rng):
     return batch
 
 
+def f0_hits_by_pattern(
+    logits: torch.Tensor, targets: torch.Tensor, pattern: torch.Tensor, n_patterns: int
+) -> dict[str, torch.Tensor]:
+    """Per pattern, the share of voiced full-resolution frames whose most likely f0 bin is
+    within ±1 bin (a third of a semitone) of the true one: can the decoder play each pattern's
+    degree? logits and targets (B, C, a, F + 1), pattern (B,)."""
+    predicted, true = logits[:, 0].argmax(-1), targets[:, 0].argmax(-1)  # (B, a)
+    voiced = true < logits.shape[-1] - 1
+    hit = ((predicted - true).abs() <= 1) & voiced
+    shares = {}
+    for k in range(1, n_patterns + 1):
+        mine = pattern == k
+        shares[f"f0_hits_pattern_{k}"] = hit[mine].sum() / voiced[mine].sum().clamp(min=1)
+    return shares
+
+
 def probe(kind: str, cfg: ModelConfig, batch, valid: WindowSet, steps: int, lr: float,
           n_patterns: int) -> dict:  # fmt: skip
     """Train one probe ("encoder", "oracle", "random") for `steps`; its validation scores."""
@@ -86,8 +105,11 @@ def probe(kind: str, cfg: ModelConfig, batch, valid: WindowSet, steps: int, lr: 
             return F.cross_entropy(logits, pattern - 1), {"accuracy": accuracy}
         z = codes[pattern - 1] if kind == "oracle" else torch.randn(len(x), 2)
         y_hat = model.generate(fx, z)
-        terms = reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets)
+        logits = model.descriptors(y_hat)
+        terms = reconstruction_terms(y, y_hat, logits, targets)
         terms = {k: v.mean() for k, v in terms.items()}
+        if not model.training:
+            terms.update(f0_hits_by_pattern(logits["f0"], targets["f0"], pattern, n_patterns))
         return sum(terms.values()), terms
 
     started = time.monotonic()

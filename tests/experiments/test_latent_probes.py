@@ -33,3 +33,16 @@ def test_each_profiles_model_can_bridge_the_octave(profile):
     cfg = model_config(load_params(REPO_PARAMS, profile), "40/40")
     reach = probes.reachable(dilations(cfg.n_bins, cfg.blocks, cfg.kernel))
     assert set(probes.CHORD_OFFSETS.values()) <= reach
+
+
+def test_f0_hits_count_voiced_frames_per_pattern():
+    import torch
+
+    classes = 265  # 264 bins + unvoiced
+    true = torch.tensor([[10, 10, 264], [20, 20, 20]])  # (windows, frames); 264 = unvoiced
+    predicted = torch.tensor([[11, 9, 50], [23, 20, 17]])  # ±1 hits; the unvoiced frame ignored
+    logits = torch.nn.functional.one_hot(predicted, classes).float()[:, None]  # (B, C=1, a, F+1)
+    targets = torch.nn.functional.one_hot(true, classes).float()[:, None]
+    hits = probes.f0_hits_by_pattern(logits, targets, torch.tensor([1, 2]), 2)
+    assert hits["f0_hits_pattern_1"] == 1.0
+    assert abs(float(hits["f0_hits_pattern_2"]) - 1 / 3) < 1e-6
