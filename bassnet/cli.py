@@ -161,7 +161,8 @@ def _generate(args: argparse.Namespace) -> None:
             render=args.render, with_mix=args.with_mix, cfg=_generate_config(args),
             progress=not args.quiet,
         )  # fmt: skip
-    for message in [str(w.message) for w in caught] + result.warnings:
+    # a warning is both raised and kept in result.warnings: say each once
+    for message in dict.fromkeys([str(w.message) for w in caught] + result.warnings):
         print(f"bassnet: warning: {message}", file=sys.stderr)
     written = ", ".join(str(p) for p in (result.wav, result.midi, result.mix) if p)
     print(

@@ -106,6 +106,12 @@ def test_the_cli_generates_and_names_its_outputs(a1_song, small_model, tmp_path,
     assert "no model 'nope'" in capsys.readouterr().err
 
 
+def test_the_cli_says_a_warning_once(a1_song, small_model, tmp_path, capsys):
+    assert main(["generate", str(a1_song[0]), "-o", str(tmp_path / "far"), "--model",
+                 str(small_model), "--z", "5,0", "-q"]) == 0  # fmt: skip
+    assert capsys.readouterr().err.count("outside the region") == 1
+
+
 def test_the_soundfont_renderer_plays_the_midi(a1_song, small_model, tmp_path):
     result = generate_files(a1_song[0], tmp_path / "bass", small_model, render="soundfont",
                             progress=False)  # fmt: skip
