@@ -181,16 +181,19 @@ WHY_NOT = [
     "Each half of the model can learn the pattern quickly when it is given "
     "(`experiments/latent_probes.py`, A1, 200 steps): supervised, the encoder classifies it on "
     "the validation windows; the 4-block decoder given a z per pattern reaches a far lower f0 "
-    "cross-entropy than with a random z. With 3 blocks (the previous default) the decoder "
-    "could not use z at all: no path from the mix to the generated bass spans the octave "
-    "between a chord and its bass. What Eq. (9) training must still do on its own, and does "
-    "not in 250 steps, is discover the pattern through the neighbour's z.",
+    "cross-entropy than with a random z and plays each degree, the third included. With 3 "
+    "blocks (the previous default) the decoder makes little of z: no path from the mix to the "
+    "generated bass spans the octave between a chord and its bass. What Eq. (9) training must "
+    "still do on its own, and does not in 250 steps, is discover the pattern through the "
+    "neighbour's z.",
     "On a GPU (two sessions' 15 minutes on an H200), 10–50× the default's windows (up to "
     "≈100 thousand, batch 128) raised the control scores to 54–64% of beats for A4 (from 21%) "
     "and 39–56% of steps for A1, still short of 80%; A1's third (pattern 2) is the one no run "
-    "generated. Also tried at A1 40/40: 3× longer training, a latent averaged over time and "
-    "frequency, KL warm-up, neighbourhoods of 0–5 s and a slower pattern change "
-    "(render.pattern_switch_prob 0.05); none made the latent separate the patterns.",
+    "generated, though the decoder plays it when z is given the pattern (the probes above): "
+    "the latent does not yet carry it. Also tried at A1 40/40: 3× longer training, a latent "
+    "averaged over time and frequency, KL warm-up, Eq. (9) without its cross-KL term, "
+    "neighbourhoods of 0–5 s and a slower pattern change (render.pattern_switch_prob 0.05); "
+    "none made the latent separate the patterns.",
     "Next: the paper profile (or a long run of this model) on a GPU for longer than a session "
     "lends, more songs per dataset, and several seeds per configuration.",
 ]
