@@ -1,18 +1,14 @@
-"""experiments/latent_probes.py: the frequency offsets a stack of dilated blocks can bridge."""
-
-import importlib.util
-from pathlib import Path
+"""experiments/latent_probes.py: the frequency offsets a stack of dilated blocks can bridge, and
+the per-pattern f0 score of the decoder probes."""
 
 import pytest
 
 from bassnet.config import REPO_PARAMS, load_params
 from bassnet.model.stack import dilations
 from bassnet.train_config import model_config
+from tests.experiments import load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "latent_probes.py"
-spec = importlib.util.spec_from_file_location("latent_probes", SCRIPT)
-probes = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(probes)
+probes = load_script("latent_probes")
 
 
 def test_offsets_are_the_sums_of_one_tap_per_block():
