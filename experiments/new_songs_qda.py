@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from bassnet.config import RenderConfig, load_params
+from bassnet.config import RenderConfig, find_params, load_params
 from bassnet.evaluate import evaluate_model
 from bassnet.synth.dataset import render_dataset
 from pipelines.features import run as run_features
@@ -34,7 +34,7 @@ RESULTS = Path(__file__).parent / "results" / "new_songs_qda.json"
 def new_songs_params(work: Path, songs: int) -> Path:
     """params.yaml with every song but one in the validation split and no mix f0 (only the
     report's Fig. 8 needs it), written into `work`."""
-    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw = yaml.safe_load(find_params().read_text())
     raw["render"]["valid_fraction"] = (songs - 1) / songs
     raw["features"]["mix_f0_splits"] = []
     path = work / "params.yaml"
@@ -42,20 +42,23 @@ def new_songs_params(work: Path, songs: int) -> Path:
     return path
 
 
-def score_dataset(dataset: str, work: Path, params: Path, args: argparse.Namespace) -> dict:
-    """Render, featurise and score the dataset's models on the new songs."""
+def score_dataset(
+    dataset: str, work: Path, params: Path, evaluation: dict, args: argparse.Namespace
+) -> dict:
+    """Render, featurise and score the dataset's models on the new songs, with the pipeline's
+    `evaluation` settings (windows, folds, seed)."""
     cfg = RenderConfig.from_params(load_params(params))
     seed = cfg.seeds[dataset] + args.seed_offset
     render_dataset(dataset, work / dataset, args.songs, seed, cfg, progress=False)
     features = work / "features" / dataset
     run_features(["--manifest", str(work / dataset / "manifest.csv"), "--out", str(features),
                   "--params", str(params)])  # fmt: skip
-    windows = args.windows or load_params()["evaluate"]["windows"]
     scores = {}
     for folder in sorted((Path(args.models) / dataset).iterdir()):
         if not (folder / "model.pt").is_file():
             continue
-        ev = evaluate_model(folder / "model.pt", features, windows, 5, 0, dataset,
+        ev = evaluate_model(folder / "model.pt", features, evaluation["windows"],
+                            evaluation["folds"], evaluation["seed"], dataset,
                             folder.name.endswith("-ablation"))  # fmt: skip
         scores[folder.name] = {"qda_accuracy": round(ev.qda_accuracy, 3),
                                "chance": round(ev.chance, 3), "windows": ev.n_windows}  # fmt: skip
@@ -72,11 +75,14 @@ def main() -> None:
     parser.add_argument("--models", default="models")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
+    evaluation = load_params()["evaluate"]
+    if args.windows:
+        evaluation["windows"] = args.windows
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="new_songs_") as tmp:
         work = Path(tmp)
         params = new_songs_params(work, args.songs)
-        results = {d: score_dataset(d, work, params, args) for d in args.datasets}
+        results = {d: score_dataset(d, work, params, evaluation, args) for d in args.datasets}
     results["minutes"] = round((time.perf_counter() - started) / 60, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
