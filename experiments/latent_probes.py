@@ -108,9 +108,10 @@ def probe(kind: str, cfg: ModelConfig, batch, valid: WindowSet, steps: int, lr: 
         logits = model.descriptors(y_hat)
         terms = reconstruction_terms(y, y_hat, logits, targets)
         terms = {k: v.mean() for k, v in terms.items()}
-        if not model.training:
+        loss = sum(terms.values())
+        if not model.training:  # scores, not loss terms
             terms.update(f0_hits_by_pattern(logits["f0"], targets["f0"], pattern, n_patterns))
-        return sum(terms.values()), terms
+        return loss, terms
 
     started = time.monotonic()
     for _ in range(steps):
