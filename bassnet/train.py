@@ -219,9 +219,9 @@ def train(
     bar.close()
     live.end()
 
-    best = torch.load(out_dir / "model.pt", map_location="cpu", weights_only=False)
-    best["latent_region"] = _latent_region(out_dir / "model.pt", shards, cfg.valid_windows)
-    write_checkpoint(best, out_dir / "model.pt")
+    best = BassNet.load(out_dir / "model.pt")  # read once: weights for µ, extras to keep
+    region = _latent_region(best, shards, cfg.valid_windows)
+    best.save(out_dir / "model.pt", **best.extra, latent_region=region)
     summary = {
         "dataset": Path(features_dir).name,
         "window": str(spec),
@@ -229,13 +229,13 @@ def train(
         "mini_epochs": state.mini_epoch,
         "stopped_by": reason,
         "best_mini_epoch": state.best_mini_epoch,
-        "best_val": best.get("val", {}),
+        "best_val": best.extra.get("val", {}),
         "instances": state.instances,
         "instances_per_s": state.instances / max(state.seconds, 1e-9),
         "minutes": state.seconds / 60,
         "device": device,
         "remix": list(cfg.remix) if cfg.remix and sampler.has_stems else None,
-        "latent_region": best["latent_region"],
+        "latent_region": region,
     }
     write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     checkpoint.unlink(missing_ok=True)
@@ -255,11 +255,10 @@ def latent_region(mu: np.ndarray, margin: float = 0.1) -> dict[str, list[float]]
     }
 
 
-def _latent_region(model_path: Path, shards: list[Path], count: int) -> dict[str, list[float]]:
-    """`latent_region` of the saved model over `count` windows of the training split."""
+def _latent_region(model: BassNet, shards: list[Path], count: int) -> dict[str, list[float]]:
+    """`latent_region` of the model (eval mode) over `count` windows of the training split."""
     from bassnet.evaluate import latent  # evaluate builds on this module
 
-    model = BassNet.load(model_path)
     windows = WindowSet(shards, model.config.spec, count, model.config.level_floor_db, "train")
     return latent_region(latent(model, windows.x, windows.y)[0])
 
