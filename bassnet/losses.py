@@ -11,6 +11,12 @@ the reconstruction terms by the window's frame count (C·a): it sums them over t
 log-likelihood of the whole window, against KL terms that are per window. With per-frame means
 the objective would price one nat of information in z like one nat of error on a single frame,
 and the 2-D latent collapses to the prior (measured: KL 0.01 nats, QDA at chance).
+
+`free_bits` (nats, `train.free_bits`) makes KL(N(x,y) ‖ N(0, I)) cost nothing below that much
+per instance on average (Kingma et al. 2016): early in training the decoder learns the bass
+without z before the encoder has found anything worth its KL, and the latent collapses to
+the prior for good; a few free nats keep z informative until the pattern is found. 0 is
+the paper's objective. Logged terms are the true values either way.
 """
 
 from __future__ import annotations
@@ -52,11 +58,11 @@ def reconstruction_terms(
 
 
 def train_loss(
-    model: BassNet, x, y, u, v, targets_y: dict, targets_v: dict
+    model: BassNet, x, y, u, v, targets_y: dict, targets_v: dict, free_bits: float = 0.0
 ) -> dict[str, torch.Tensor]:
     """Eq. (9), symmetrised as Eqs. (6)–(7) suggest: (x, y) is reconstructed from
     z ~ N(u,v) and (u, v) from z ~ N(x,y); the cross-KL pulls N(x,y) and N(u,v) together.
-    Returns each term's batch mean and their sum under "loss"."""
+    Returns each term's batch mean and their sum under "loss" (see `free_bits` above)."""
     n = x.shape[0]
     fx = model.mix_factors(torch.cat([x, u]))
     mu, logvar = model.posterior(fx, torch.cat([y, v]))
@@ -69,18 +75,20 @@ def train_loss(
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(torch.cat([y, v]), y_hat, model.descriptors(y_hat), targets),
     }
-    return _reduce(terms, frames=y.shape[1] * y.shape[2])
+    return _reduce(terms, frames=y.shape[1] * y.shape[2], free_bits=free_bits)
 
 
-def test_loss(model: BassNet, x, y, targets: dict, sample: bool = False) -> dict[str, torch.Tensor]:
+def test_loss(
+    model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0
+) -> dict[str, torch.Tensor]:
     """Eq. (10): no neighbour, no cross-KL; ŷ from the instance's own z. With `sample`
     False (validation, testing) z = µ, so the criterion is deterministic; True trains the
-    ablation model."""
-    return test_loss_and_mu(model, x, y, targets, sample)[0]
+    ablation model (with `free_bits` as in Eq. 9's training)."""
+    return test_loss_and_mu(model, x, y, targets, sample, free_bits)[0]
 
 
 def test_loss_and_mu(
-    model: BassNet, x, y, targets: dict, sample: bool = False
+    model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """`test_loss` and the µ (B, latent_dim) it decoded from: validation and the evaluation's
     latent points come from one pass."""
@@ -91,11 +99,15 @@ def test_loss_and_mu(
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets),
     }
-    return _reduce(terms, frames=y.shape[1] * y.shape[2]), mu
+    return _reduce(terms, frames=y.shape[1] * y.shape[2], free_bits=free_bits), mu
 
 
-def _reduce(terms: dict[str, torch.Tensor], frames: int) -> dict[str, torch.Tensor]:
-    """Batch means of the terms, and "loss": KL terms + `frames` × reconstruction terms."""
+def _reduce(
+    terms: dict[str, torch.Tensor], frames: int, free_bits: float = 0.0
+) -> dict[str, torch.Tensor]:
+    """Batch means of the terms, and "loss": KL terms + `frames` × reconstruction terms, the
+    prior KL counted as at least `free_bits`."""
     out = {name: value.mean() for name, value in terms.items()}
-    out["loss"] = sum(v if name.startswith("kl") else frames * v for name, v in out.items())
+    priced = dict(out, kl_prior=torch.clamp(out["kl_prior"], min=free_bits))
+    out["loss"] = sum(v if name.startswith("kl") else frames * v for name, v in priced.items())
     return out

@@ -187,10 +187,11 @@ def train(
         for _ in range(steps):
             batch = _to(sampler.batch(cfg.batch_size), device)
             if ablation:
-                terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True)
+                terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
+                                  free_bits=cfg.free_bits)  # fmt: skip
             else:
                 terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
-                                   batch["targets"], batch["targets_v"])  # fmt: skip
+                                   batch["targets"], batch["targets_v"], cfg.free_bits)  # fmt: skip
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()

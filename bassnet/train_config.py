@@ -21,6 +21,7 @@ class TrainConfig:
     max_mini_epochs: int | None  # cap for CPU profiles (None: until early stopping)
     max_minutes: float | None  # wall-clock cap (None: none); makes runs machine-dependent
     neighbourhood_s: float  # neighbour pairs within ± this many seconds (paper: 5)
+    free_bits: float  # nats of KL(N(x,y) ‖ N(0, I)) that cost nothing (paper: 0; see losses)
     valid_windows: int  # fixed validation windows, spread evenly over the validation songs
     max_shards_in_memory: int  # shards held at once by the training sampler
     seed: int
@@ -54,6 +55,7 @@ class TrainConfig:
             "max_minutes must be positive or null": self.max_minutes is None
             or self.max_minutes > 0,
             "neighbourhood_s must be >= 0": self.neighbourhood_s >= 0,
+            "free_bits must be >= 0": self.free_bits >= 0,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),

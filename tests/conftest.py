@@ -45,6 +45,7 @@ def tiny_train_cfg():
         max_mini_epochs=2,
         max_minutes=None,
         neighbourhood_s=1.0,
+        free_bits=0.5,
         valid_windows=8,
         max_shards_in_memory=4,
         seed=0,

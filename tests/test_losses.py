@@ -73,3 +73,17 @@ def test_objective_sums_reconstruction_over_the_frames_of_a_window():
         kl = sum(v for k, v in terms.items() if k.startswith("kl"))
         recon = terms["mse"] + terms["f0"] + terms["level"] + terms["onset"]
         assert torch.allclose(terms["loss"], kl + frames * recon)
+
+
+def test_free_bits_price_the_prior_kl_at_no_less_than_that_many_nats():
+    from bassnet.losses import _reduce
+
+    terms = {"kl_prior": torch.tensor([0.2, 0.4], requires_grad=True), "mse": torch.ones(2)}
+    plain, free = _reduce(terms, frames=1), _reduce(terms, frames=1, free_bits=1.0)
+    assert math.isclose(plain["loss"].item(), 0.3 + 1.0, rel_tol=1e-6)
+    assert math.isclose(free["loss"].item(), 1.0 + 1.0, rel_tol=1e-6)  # 0.3 nats counted as 1
+    assert math.isclose(free["kl_prior"].item(), 0.3, rel_tol=1e-6)  # logged as it is
+    free["loss"].backward()
+    assert torch.equal(terms["kl_prior"].grad, torch.zeros(2))  # below: no pull to the prior
+    above = _reduce({"kl_prior": torch.tensor([2.0, 4.0]), "mse": torch.ones(2)}, 1, 1.0)
+    assert math.isclose(above["loss"].item(), 3.0 + 1.0, rel_tol=1e-6)  # above: unchanged

@@ -139,3 +139,20 @@ def test_a_constant_z_decoded_once_broadcasts_to_the_same_output():
 def test_unknown_window_spec_is_a_config_error(bad):
     with pytest.raises(ConfigError, match="window"):
         ModelConfig(window=bad)
+
+
+def test_the_latent_does_not_move_with_a_transposition():
+    # f_µ reads the mapping averaged over time and frequency: mix and bass shifted together
+    # by a few bins keep about the same µ (only the window's zero-padded edges differ), while
+    # another interval between them moves it
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/10", maps=4, blocks=2, head_maps=2)).eval()
+    x = torch.full((1, 1, 10, 264), -9.0)
+    y = torch.full((1, 1, 10, 264), -9.0)
+    x[..., 100:103] = x[..., 136:139] = -4.0  # a "chord" at two pitches
+    y[..., 64:67] = -3.0  # a "bass" an octave below the first
+    with torch.no_grad():
+        mu = model.posterior(model.mix_factors(x), y)[0]
+        shifted = model.posterior(model.mix_factors(x.roll(6, -1)), y.roll(6, -1))[0]
+        other = model.posterior(model.mix_factors(x), y.roll(36, -1))[0]  # bass on the chord
+    assert (mu - shifted).abs().max() < 0.1 * (mu - other).abs().max()
