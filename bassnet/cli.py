@@ -80,6 +80,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         list(train_cfg.windows), list(train_cfg.ablation_windows), args.datasets.split(","),
         section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
         params["profile"], stage_minutes(args.datasets.split(",")),
+        list(params.get("collections") or {}), train_cfg.collection_window,
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}")
 

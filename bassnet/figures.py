@@ -18,7 +18,13 @@ COLOURS = plt.get_cmap("tab10")
 
 
 def latent_map(ax, points: np.ndarray, labels: np.ndarray, title: str) -> None:
-    """µ points coloured by pattern over the QDA decision regions, with p(c|z) = 0.75 lines."""
+    """µ points coloured by pattern over the QDA decision regions, with p(c|z) = 0.75 lines;
+    without labels (a stem collection: all < 0), the points in grey."""
+    if not (labels >= 0).any():
+        ax.scatter(*np.asarray(points).T, s=4, color="#555555")
+        ax.set_title(title, fontsize=8)
+        ax.tick_params(labelsize=6)
+        return
     keep = labels >= 0
     points, labels = points[keep], labels[keep]
     classes = np.unique(labels)
@@ -54,7 +60,8 @@ def figure5(evaluations: list[ModelEvaluation], path: str | Path) -> None:
     for e in evaluations:
         ax = axes[rows.index((e.ablation, e.window)), datasets.index(e.dataset)]
         name = f"{e.dataset} {e.window}{' ablation' if e.ablation else ''}"
-        latent_map(ax, e.points, e.labels, f"{name}: QDA {e.qda_accuracy:.3f}")
+        score = "" if np.isnan(e.qda_accuracy) else f": QDA {e.qda_accuracy:.3f}"
+        latent_map(ax, e.points, e.labels, name + score)
     fig.tight_layout()
     _save(fig, path)
 

@@ -76,16 +76,21 @@ def run_evaluation(
     models: Path, features: Path, out: Path, metrics_path: Path, windows: list[str],
     ablation_windows: list[str], datasets: list[str], eval_windows: int, folds: int, seed: int,
     profile: str, stage_minutes: dict[str, dict[str, float]] | None = None,
+    collections: list[str] = (), collection_window: str = "40-40",
 ) -> dict:  # fmt: skip
     """Evaluate every model, write the report, the figures, the metrics and the validation µ
     of each model (`latent_points.json`, the pad's map in `bassnet serve`); returns metrics.
-    `stage_minutes` holds earlier stages' wall times by stage and dataset, for the report."""
-    from bassnet.figures import figure5, figure7, figure8
+    `stage_minutes` holds earlier stages' wall times by stage and dataset, for the report.
+    `collections` are stem collections (params.yaml `collections`), each with one model at
+    `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
+    and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4)."""
+    from bassnet.figures import figure5, figure7
 
     started = time.perf_counter()
 
     runs = [(ds, w, False) for ds in datasets for w in windows]
     runs += [(ds, w, True) for ds in datasets for w in ablation_windows]
+    runs += [(name, collection_window, False) for name in collections]
     evals: dict[tuple, ModelEvaluation] = {}
     minutes: dict[tuple, float] = {}
     for ds, w, abl in runs:
@@ -115,19 +120,20 @@ def run_evaluation(
             name = f"{ds} {tracks[0].track_id} 40/40{' ablation' if abl else ''}"
             trajectories[name] = trajectory(model, tracks[0])
             if not abl:
-                data, generated = relative_pitch_grid(
-                    model, tracks, mix_f0(features / ds), FIG8_GRID, FIG8_WINDOWS
-                )
-                fig8.append(f"fig8_relative_pitch_{ds}.png")
-                figure8(data, generated, f"{ds} 40/40: generated minus data",
-                        figures / fig8[-1])  # fmt: skip
+                fig8.append(_figure8(model, tracks, features / ds, f"{ds} 40/40", figures))
+    for name in collections:
+        model = BassNet.load(model_dir(models, name, collection_window) / "model.pt")
+        tracks = validation_tracks(features / name, model.config.level_floor_db)
+        fig8.append(_figure8(model, tracks, features / name,
+                             f"{name} {model.config.spec}", figures))  # fmt: skip
     if trajectories:
         figure7(trajectories, figures / "fig7_trajectories.png")
 
     metrics = {
         model_dir("", ds, w, abl).as_posix(): {
             "f0_cce": e.terms["f0"], "level_bce": e.terms["level"], "onset_bce": e.terms["onset"],
-            "qda_accuracy": e.qda_accuracy, "chance": e.chance, "windows": e.n_windows,
+            "kl_prior": e.terms["kl_prior"], "windows": e.n_windows,
+            **({} if ds in collections else {"qda_accuracy": e.qda_accuracy, "chance": e.chance}),
         }
         for (ds, w, abl), e in evals.items()
     }  # fmt: skip
@@ -136,8 +142,20 @@ def run_evaluation(
     write_text(out / LATENT_POINTS, json.dumps(latent_points(evals)) + "\n")
     stages = {**(stage_minutes or {}), "evaluate": {"all": (time.perf_counter() - started) / 60}}
     write_text(out / "report.md", render_report(evals, minutes, datasets, profile, eval_windows,
-                                                folds, fig8, stages))  # fmt: skip
+                                                folds, fig8, stages, collections))  # fmt: skip
     return metrics
+
+
+def _figure8(model: BassNet, tracks, features_dir: Path, title: str, figures: Path) -> str:
+    """Fig. 8 of one model over its validation tracks; the PNG's name in `figures`."""
+    from bassnet.figures import figure8
+
+    data, generated = relative_pitch_grid(
+        model, tracks, mix_f0(features_dir), FIG8_GRID, FIG8_WINDOWS
+    )
+    name = f"fig8_relative_pitch_{features_dir.name}.png"
+    figure8(data, generated, f"{title}: generated minus data", figures / name)
+    return name
 
 
 LATENT_POINTS = "latent_points.json"
@@ -200,8 +218,9 @@ WHY_NOT = [
 
 
 def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(),
-                  stages=None) -> str:  # fmt: skip
-    """reports/report.md: Tables 1–3 with the paper's values, findings, figures, timings."""
+                  stages=None, collections=()) -> str:  # fmt: skip
+    """reports/report.md: Tables 1–3 with the paper's values, findings, figures, timings, and
+    the stem collections' models."""
     lines = [
         "# BassNet: evaluation report",
         "",
@@ -278,6 +297,28 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
     lines += _qda_table(evals, datasets, windows, False, paper.TABLE2)
     lines += ["", "## Table 3: QDA accuracy of the ablation (trained with Eq. 10)", ""]
     lines += _qda_table(evals, datasets, ["40/40"], True, paper.TABLE3)
+    if collections:
+        lines += [
+            "",
+            "## Stem collections (params.yaml `collections`)",
+            "",
+            "Songs without known bass patterns, so no QDA: the validation cross-entropies as in "
+            "Table 1, the latent's KL, a latent map (Fig. 5) and Fig. 8, the paper's analysis of "
+            "its pop/rock dataset (§6.4).",
+            "",
+            "| collection | window | f0 CCE / level BCE / onset BCE | KL (nats) | windows |",
+            "|---|---|---|---|---|",
+        ]
+        for (name, w, _), e in evals.items():
+            if name in collections:
+                ours = " / ".join(_fmt(e.terms[k]) for k in ("f0", "level", "onset"))
+                lines.append(f"| {name} | {w} | {ours} | {_fmt(e.terms['kl_prior'])} | "
+                             f"{e.n_windows} |")  # fmt: skip
+    scope = (
+        " and of the stem collections' models"
+        if collections
+        else "; no pop/rock dataset here: see `collections` in params.yaml"
+    )
     lines += [
         "",
         "## Figures",
@@ -288,8 +329,7 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
         "  ![Fig. 7](figures/fig7_trajectories.png)",
         "- Fig. 8, relative f0 distributions: for each z of a 3 × 3 grid, the share of frames "
         "at each interval between the generated bass f0 and the mix f0 (semitones), minus the "
-        "same share in the data (validation windows of the 40/40 models; A1–A4, no pop/rock "
-        "dataset yet):",
+        f"same share in the data (validation windows of the 40/40 models of A1–A4{scope}):",
         *[f"  ![Fig. 8](figures/{name})" for name in fig8],
         "",
         "## Wall time per stage (minutes, the machine that ran `dvc repro`)",

@@ -84,3 +84,32 @@ def test_training_on_the_collection_remixes(collection_features, tiny_train_cfg,
     summary = train(features, tmp_path, ModelConfig(window="10/40", maps=2, blocks=2,
                     head_maps=2), tiny_train_cfg, progress=False)  # fmt: skip
     assert summary["mini_epochs"] == 2 and summary["remix"] == [0.5, 1.0]
+
+
+def test_the_evaluation_reports_a_collection_model(collection_features, tiny_train_cfg, tmp_path):
+    import json
+
+    from bassnet.model import ModelConfig
+    from bassnet.report import run_evaluation
+    from bassnet.train import train
+
+    features, _, _ = collection_features
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "mysongs").symlink_to(features, target_is_directory=True)
+    train(features, tmp_path / "models" / "mysongs" / "10-40",
+          ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2), tiny_train_cfg,
+          progress=False)  # fmt: skip
+    out = tmp_path / "reports"
+    metrics = run_evaluation(tmp_path / "models", tmp_path / "features", out,
+                             tmp_path / "evaluation.json", [], [], [], 16, 2, 0, "test",
+                             collections=["mysongs"], collection_window="10-40")  # fmt: skip
+    entry = metrics["mysongs/10-40"]
+    assert "qda_accuracy" not in entry and entry["windows"] > 0 and entry["f0_cce"] > 0
+    report = (out / "report.md").read_text()
+    assert "## Stem collections" in report
+    assert f"| mysongs | 10/40 | {entry['f0_cce']:.3f} / " in report
+    # the pad's map (bassnet serve) finds the model's validation µ under its models/ key
+    points = json.loads((out / "latent_points.json").read_text())["mysongs/10-40"]
+    assert len(points["points"]) == entry["windows"] and set(points["labels"]) == {-1}
+    assert (out / "figures" / "fig5_latent_maps.png").stat().st_size > 0
+    assert (out / "figures" / "fig8_relative_pitch_mysongs.png").stat().st_size > 0
