@@ -20,12 +20,12 @@ COLOURS = plt.get_cmap("tab10")
 def latent_map(ax, points: np.ndarray, labels: np.ndarray, title: str) -> None:
     """µ points coloured by pattern over the QDA decision regions, with p(c|z) = 0.75 lines;
     without labels (a stem collection: all < 0), the points in grey."""
-    if not (labels >= 0).any():
-        ax.scatter(*np.asarray(points).T, s=4, color="#555555")
-        ax.set_title(title, fontsize=8)
-        ax.tick_params(labelsize=6)
-        return
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=6)
     keep = labels >= 0
+    if not keep.any():
+        ax.scatter(*np.asarray(points).T, s=4, color="#555555")
+        return
     points, labels = points[keep], labels[keep]
     classes = np.unique(labels)
     low, high = points.min(0), points.max(0)
@@ -46,8 +46,6 @@ def latent_map(ax, points: np.ndarray, labels: np.ndarray, title: str) -> None:
     for c in classes:
         at = labels == c
         ax.scatter(*points[at].T, s=4, color=COLOURS(int(c) - 1), label=f"pattern {c}")
-    ax.set_title(title, fontsize=8)
-    ax.tick_params(labelsize=6)
     ax.legend(fontsize=5, markerscale=2, loc="best")
 
 
