@@ -97,22 +97,28 @@ def _to(batch: dict, device: str) -> dict:
     }
 
 
-def validate(model: BassNet, windows: WindowSet, device: str, batch_size: int = 64) -> dict:
-    """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}."""
-    return validate_with_mu(model, windows, device, batch_size)[0]
+def validate(
+    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
+    weights: dict[str, float] | None = None,
+) -> dict:  # fmt: skip
+    """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}; "loss"
+    weighs the reconstruction terms by `weights` (`train.loss_weights`), as training does."""
+    return validate_with_mu(model, windows, device, batch_size, weights)[0]
 
 
 @torch.no_grad()
 def validate_with_mu(
-    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64
-) -> tuple[dict, np.ndarray]:
+    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
+    weights: dict[str, float] | None = None,
+) -> tuple[dict, np.ndarray]:  # fmt: skip
     """`validate`, and µ (N, latent_dim) of each validation window from the same pass."""
     was_training = model.training
     model.eval()
     sums: dict[str, float] = {}
     mus = []
     for x, y, targets in windows.batches(batch_size):
-        terms, mu = test_loss_and_mu(model, x.to(device), y.to(device), _to(targets, device))
+        terms, mu = test_loss_and_mu(model, x.to(device), y.to(device), _to(targets, device),
+                                     weights=weights)  # fmt: skip
         mus.append(mu.cpu())
         for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(x)
@@ -163,7 +169,7 @@ def train(
 
     live = Live(str(out_dir / "live"), resume=bool(resumed), save_dvc_exp=False, dvcyaml=None)
     if not resumed:  # the starting point, so the curves show how far training got
-        _log(live, {}, validate(model, valid, device))
+        _log(live, {}, validate(model, valid, device, weights=cfg.loss_weights))
         live.next_step()
         model.save(out_dir / "model.pt", mini_epoch=0)
     steps = math.ceil(cfg.mini_epoch / cfg.batch_size)
@@ -188,10 +194,11 @@ def train(
             batch = _to(sampler.batch(cfg.batch_size), device)
             if ablation:
                 terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
-                                  free_bits=cfg.free_bits)  # fmt: skip
+                                  free_bits=cfg.free_bits, weights=cfg.loss_weights)  # fmt: skip
             else:
                 terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
-                                   batch["targets"], batch["targets_v"], cfg.free_bits)  # fmt: skip
+                                   batch["targets"], batch["targets_v"], cfg.free_bits,
+                                   cfg.loss_weights)  # fmt: skip
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()
@@ -200,7 +207,7 @@ def train(
             bar.update()
         state.instances += steps * cfg.batch_size
         state.mini_epoch += 1
-        val = validate(model, valid, device)
+        val = validate(model, valid, device, weights=cfg.loss_weights)
         if val["loss"] < state.best_val:
             state.best_val, state.best_mini_epoch, state.since_best = (
                 val["loss"],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bassnet.config import _build, _raise_failed, resolve_device
+
+RECONSTRUCTION_TERMS = ("mse", "f0", "level", "onset")  # the terms `loss_weights` may weigh
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class TrainConfig:
     # (paper §5.3: 0.5–1.0); None turns re-mixing off. Datasets without stems are unaffected.
     remix: tuple[float, float] | None = (0.5, 1.0)
     collection_window: str = "40-40"  # the window of models trained on stem collections
+    # weight of each reconstruction term (mse, f0, level, onset) in the objective; absent: 1,
+    # as in Eq. (9). Logged and reported terms stay unweighted.
+    loss_weights: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from bassnet.multires import WindowSpec
@@ -62,6 +67,11 @@ class TrainConfig:
             "threads must be >= 0": self.threads >= 0,
             "remix must be [low, high] with 0 < low <= high, or null": self.remix is None
             or (len(self.remix) == 2 and 0 < self.remix[0] <= self.remix[1]),
+            f"loss_weights must map some of {RECONSTRUCTION_TERMS} to numbers >= 0": isinstance(
+                self.loss_weights, dict
+            )
+            and set(self.loss_weights) <= set(RECONSTRUCTION_TERMS)
+            and all(isinstance(w, int | float) and w >= 0 for w in self.loss_weights.values()),
         }
         _raise_failed(checks, "train")
 

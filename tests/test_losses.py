@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from bassnet.losses import kl_normal, kl_prior, reconstruction_terms
@@ -87,3 +88,26 @@ def test_free_bits_price_the_prior_kl_at_no_less_than_that_many_nats():
     assert torch.equal(terms["kl_prior"].grad, torch.zeros(2))  # below: no pull to the prior
     above = _reduce({"kl_prior": torch.tensor([2.0, 4.0]), "mse": torch.ones(2)}, 1, 1.0)
     assert math.isclose(above["loss"].item(), 3.0 + 1.0, rel_tol=1e-6)  # above: unchanged
+
+
+def test_loss_weights_scale_reconstruction_terms_in_the_objective_only():
+    from bassnet.losses import _reduce
+
+    terms = {"kl_prior": torch.tensor([1.0]), "f0": torch.tensor([2.0]),
+             "onset": torch.tensor([0.5])}  # fmt: skip
+    plain = _reduce(terms, frames=10)
+    weighted = _reduce(terms, frames=10, weights={"onset": 4.0})
+    assert math.isclose(plain["loss"].item(), 1.0 + 10 * (2.0 + 0.5), rel_tol=1e-6)
+    assert math.isclose(weighted["loss"].item(), 1.0 + 10 * (2.0 + 4 * 0.5), rel_tol=1e-6)
+    assert weighted["onset"].item() == 0.5  # logged unweighted
+
+
+def test_loss_weights_name_only_reconstruction_terms(tiny_train_cfg):
+    import dataclasses
+
+    from bassnet.errors import ConfigError
+
+    dataclasses.replace(tiny_train_cfg, loss_weights={"onset": 5, "f0": 0.5})  # accepted
+    for bad in ({"kl_prior": 2.0}, {"onset": -1.0}, {"onset": "high"}):
+        with pytest.raises(ConfigError, match="loss_weights"):
+            dataclasses.replace(tiny_train_cfg, loss_weights=bad)

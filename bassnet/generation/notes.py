@@ -2,7 +2,10 @@
 
 A note starts at each peak-picked onset, and wherever the bass starts sounding or its pitch
 moves by more than half a semitone for `min_frames` frames without an onset; it ends at the
-next note or where the bass stops sounding. Its MIDI pitch is the median f0 over its frames;
+next note or where the bass stops sounding. Notes shorter than `min_frames` are dropped: a
+generated bass flickers into voicing for a frame or two where the model hesitates, and each
+flicker with an onset would be a click of a note (A4's pattern 5, a root then three beats of
+rest, got a note on nearly every eighth). Its MIDI pitch is the median f0 over its frames;
 the frame-wise deviation from that pitch is kept for pitch bend. Velocity follows the level.
 """
 
@@ -46,7 +49,8 @@ def velocity_from_db(level_db: float, floor_db: float = -60.0, top_db: float = -
 def curves_to_notes(
     curves: BassCurves, onset_threshold: float = 0.5, min_frames: int = 5
 ) -> list[BassNote]:
-    """The notes of a generated bass (see the module docstring); [] if it never sounds."""
+    """The notes of a generated bass (see the module docstring), each at least `min_frames`
+    frames (10 ms) long; [] if it never sounds."""
     pitch = hz_to_midi(curves.f0_hz)
     voiced = ~np.isnan(pitch)
     # the feature job's peak picking (madmom, ±1 frame maxima), as frame indices
@@ -61,7 +65,7 @@ def curves_to_notes(
         silent = np.flatnonzero(~voiced[start:stop])
         stop = start + (silent[0] if len(silent) else stop - start)
         notes += _split_on_pitch(curves, pitch, start, stop, min_frames)
-    return notes
+    return [n for n in notes if round((n.end_s - n.start_s) * FRAME_RATE) >= min_frames]
 
 
 def _split_on_pitch(curves, pitch, start: int, stop: int, min_frames: int) -> list[BassNote]:

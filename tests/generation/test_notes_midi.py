@@ -43,6 +43,14 @@ def test_a_legato_pitch_change_without_onset_starts_a_note():
     assert [(n.start_s, n.pitch) for n in notes] == [(0.0, 28), (0.3, 33), (0.8, 33)]
 
 
+def test_a_voiced_flicker_shorter_than_min_frames_is_no_note():
+    curves = known_curves()
+    # 3 voiced frames with an onset in the 0.1 s gap: a click, not a note
+    curves.f0_hz[72:75], curves.voicing[72:75], curves.onset[72] = midi_hz(40), 1.0, 0.9
+    assert [n.start_s for n in curves_to_notes(curves, min_frames=5)] == [0.0, 0.3, 0.8]
+    assert [n.start_s for n in curves_to_notes(curves, min_frames=3)] == [0.0, 0.3, 0.72, 0.8]
+
+
 def test_silence_gives_no_notes_and_an_empty_midi_file(tmp_path):
     silent = BassCurves(*(np.zeros(50, dtype=np.float32) for _ in range(4)))
     assert curves_to_notes(silent) == []
