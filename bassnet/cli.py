@@ -210,9 +210,8 @@ def _control(args: argparse.Namespace) -> None:
     cfg = RenderConfig.from_params(params)
     from bassnet.pretrained import resolve
 
-    result = control_check(resolve(args.model), args.features, args.dataset, cfg,
-                           cfg.seeds[args.dataset], args.windows, args.out, args.figure,
-                           _generate_config(args))  # fmt: skip
+    result = control_check(resolve(args.model), args.dataset, cfg, cfg.seeds[args.dataset],
+                           args.songs, args.out, args.figure, _generate_config(args))  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
     scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
@@ -337,12 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the latent control: generate at each pattern's centroid of µ, score it",
     )
     control.add_argument("--model", required=True, help="a model.pt or a shipped model's name")
-    control.add_argument("--features", required=True, help="the dataset's feature folder")
     control.add_argument("--dataset", required=True, help="A1, A2, A3 or A4")
     control.add_argument("--out", required=True, help="folder for the generated audio/MIDI")
     control.add_argument("--metrics", required=True, help="JSON of the scores")
     control.add_argument("--figure", help="PNG of the generated basses")
-    control.add_argument("--windows", type=int, default=500, help="validation windows for µ")
+    control.add_argument("--songs", type=int, default=10,
+                         help="held-out songs rendered for the centroids of µ")  # fmt: skip
     control.add_argument("--params", help="params file (default: ./params.yaml)")
     control.set_defaults(func=_control)
 

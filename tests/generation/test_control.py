@@ -59,16 +59,36 @@ def tiny_a1_model(a1_shards, tiny_train_cfg, tmp_path_factory):
     return out / "model.pt"
 
 
-def test_the_control_command_writes_scores_audio_and_a_figure(tiny_a1_model, a1_shards, tmp_path):
+def test_the_control_command_writes_scores_audio_and_a_figure(tiny_a1_model, tmp_path):
     from bassnet.cli import main
 
     metrics = tmp_path / "control.json"
-    code = main(["control", "--model", str(tiny_a1_model), "--features", str(a1_shards),
-                 "--dataset", "A1", "--out", str(tmp_path / "audio"), "--metrics", str(metrics),
-                 "--figure", str(tmp_path / "control.png"), "--windows", "32"])  # fmt: skip
+    code = main(["control", "--model", str(tiny_a1_model), "--dataset", "A1",
+                 "--out", str(tmp_path / "audio"), "--metrics", str(metrics),
+                 "--figure", str(tmp_path / "control.png"), "--songs", "2"])  # fmt: skip
     assert code == 0
     result = json.loads(metrics.read_text())
     assert result["kind"] == "pitch" and set(result["scores"]) <= {"1", "2", "3"}
     assert all(0.0 <= v <= 1.0 for v in result["scores"].values())
     assert (tmp_path / "control.png").stat().st_size > 0
     assert list((tmp_path / "audio").glob("A1_control.pattern*.mid"))
+
+
+def test_heldout_centroids_cover_the_patterns_of_new_songs(tiny_a1_model, render_cfg):
+    from bassnet.generation.control import CONTROL_SONG_INDEX, heldout_centroids
+    from bassnet.model import BassNet
+    from bassnet.synth.fluidsynth_render import FluidRenderer
+    from bassnet.synth.plan import make_plan, song_seed
+
+    model = BassNet.load(tiny_a1_model)
+    seed, songs = render_cfg.seeds["A1"], 2
+    played = {p for i in range(CONTROL_SONG_INDEX + 1, CONTROL_SONG_INDEX + 1 + songs)
+              for p in make_plan("A1", i, song_seed(seed, i), render_cfg).patterns}  # fmt: skip
+    renderer = FluidRenderer(render_cfg.soundfont, render_cfg.sample_rate)
+    try:
+        centroids = heldout_centroids(model, "A1", render_cfg, seed, songs, renderer)
+    finally:
+        renderer.close()
+    assert set(centroids) <= played and len(centroids) >= len(played) - 1
+    assert all(z.shape == (model.config.latent_dim,) and np.all(np.isfinite(z))
+               for z in centroids.values())  # fmt: skip
