@@ -46,7 +46,6 @@ from bassnet.synth.fluidsynth_render import FluidRenderer
 from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
 from bassnet.synth.plan import (
     BASS_CHANNEL,
-    BEATS_PER_MEASURE,
     TICKS_PER_BEAT,
     Note,
     make_plan,
@@ -65,15 +64,6 @@ def with_pattern(plan, pattern: int, cfg: RenderConfig):
         length = round(step.seconds / beat_s * cfg.gate * TICKS_PER_BEAT)
         notes.append(Note(start, start + length, step.pitch, cfg.velocity["bass"], BASS_CHANNEL))
     return dataclasses.replace(plan, bass_notes=tuple(notes), patterns=(pattern,) * plan.n_measures)
-
-
-def score(dataset: str, plan, pattern: int, curves: BassCurves, notes) -> float:
-    """The control's score of one bass against `pattern` over `plan`'s song."""
-    steps = control.expected_steps(plan, pattern)
-    if pt.DATASETS[dataset].double_kick:
-        beats = plan.n_measures * BEATS_PER_MEASURE
-        return control.rhythm_score(notes, steps, plan.tempo_us / 1e6, beats)
-    return control.pitch_score(curves, steps)
 
 
 def true_curves(audio: np.ndarray, sr: int, crepe: Crepe, onsets: OnsetDetector,
@@ -106,7 +96,7 @@ def diagnose(dataset: str, model: str, work: Path, params: dict) -> dict:
             bass = work / f"bass{p}.wav"
             sf.write(bass, bass_audio, cfg.sample_rate)
             curves = true_curves(bass_audio, cfg.sample_rate, crepe, onsets, features)
-            row = {"true": score(dataset, plan, p, curves, curves_to_notes(
+            row = {"true": control.pattern_score(plan, p, curves, curves_to_notes(
                 curves, gen.onset_threshold, gen.min_note_frames))}  # fmt: skip
             encode_files(model, mix, bass, work / f"mu{p}.csv")
             mu_rows = np.genfromtxt(work / f"mu{p}.csv", delimiter=",", names=True)
@@ -117,7 +107,7 @@ def diagnose(dataset: str, model: str, work: Path, params: dict) -> dict:
             for name, z in (("mu_path", {"z_path": path}), ("song_mean", {"z": mean})):
                 result = generate_files(mix, work / f"{name}{p}", model, cfg=gen, progress=False,
                                         **z)  # fmt: skip
-                row[name] = score(dataset, plan, p, result.curves, result.bass_notes)
+                row[name] = control.pattern_score(plan, p, result.curves, result.bass_notes)
             row = {k: round(v, 3) for k, v in row.items()} | {"mu_mean": mean.round(3).tolist()}
             print(f"{dataset} pattern {p}: " + ", ".join(f"{k} {v}" for k, v in row.items()))
             out[p] = row

@@ -91,6 +91,19 @@ def rhythm_score(notes: list[BassNote], steps: list[Step], beat_s: float, n_beat
     return sum(want.get(b, set()) == got.get(b, set()) for b in range(n_beats)) / max(n_beats, 1)
 
 
+def pattern_score(plan, pattern: int, curves: BassCurves, notes: list[BassNote]) -> float:
+    """A generated bass's score against `pattern` over `plan`'s song: `rhythm_score` where the
+    dataset's patterns differ in rhythm (A4), else `pitch_score`."""
+    from bassnet.synth import patterns as pt
+    from bassnet.synth.plan import BEATS_PER_MEASURE
+
+    steps = expected_steps(plan, pattern)
+    if pt.DATASETS[plan.dataset].double_kick:
+        beats = plan.n_measures * BEATS_PER_MEASURE
+        return rhythm_score(notes, steps, plan.tempo_us / 1e6, beats)
+    return pitch_score(curves, steps)
+
+
 def pattern_centroids(mu: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
     """Mean µ (latent_dim,) of the windows of each pattern (labels ≥ 1)."""
     return {int(p): mu[labels == p].mean(0) for p in np.unique(labels) if p >= 1}
@@ -141,7 +154,7 @@ def control_check(
     from bassnet.synth import patterns as pt
     from bassnet.synth.fluidsynth_render import FluidRenderer
     from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
-    from bassnet.synth.plan import BEATS_PER_MEASURE, make_plan, song_seed
+    from bassnet.synth.plan import make_plan, song_seed
 
     model = BassNet.load(model_path)
     out_dir = Path(out_dir)
@@ -159,7 +172,6 @@ def control_check(
     sf.write(mix_path, mix, render_cfg.sample_rate, subtype="PCM_16")
 
     rhythm = pt.DATASETS[dataset].double_kick  # A4: the patterns differ in rhythm
-    beat_s = plan.tempo_us / 1e6
     scores, panels = {}, {}
     for p, z in centroids.items():
         stem = out_dir / f"{dataset}_control.pattern{p}"
@@ -167,11 +179,7 @@ def control_check(
                                 progress=False)  # fmt: skip
         curves, notes = result.curves, result.bass_notes
         steps = expected_steps(plan, p)
-        scores[p] = (
-            rhythm_score(notes, steps, beat_s, plan.n_measures * BEATS_PER_MEASURE)
-            if rhythm
-            else pitch_score(curves, steps)
-        )
+        scores[p] = pattern_score(plan, p, curves, notes)
         times = np.arange(len(curves)) / FRAME_RATE
         panels[f"pattern {p} at z = ({z[0]:.2f}, {z[1]:.2f}): {scores[p]:.0%}"] = (
             times, hz_to_midi(curves.f0_hz), np.array([n.start_s for n in notes]),
