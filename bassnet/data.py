@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 import torch
 
 from bassnet.errors import DataError
-from bassnet.features.cqt import N_BINS
+from bassnet.features.cqt import N_BINS, transpose_log_cqt
 from bassnet.multires import WindowSpec, compress
-from bassnet.targets import f0_classes, level_unit, window_targets
+from bassnet.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
 
 COLUMNS = ["track_id", "split", "cqt_mix", "cqt_bass", "f0_hz", "level_db", "onset", "pattern"]
 STEM_COLUMNS = ["stem_audio", "stem_scale"]
@@ -120,24 +120,34 @@ def _check_length(track: Track, spec: WindowSpec) -> None:
         )
 
 
-def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowSpec) -> dict:
+def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowSpec,
+        semitones: np.ndarray | None = None) -> dict:  # fmt: skip
     """Windows [start, start + b) of tracks[index] → compressed tensors: x, y (B, C, a, 264)
-    and the targets of y (see `bassnet.targets.window_targets`)."""
+    and the targets of y (see `bassnet.targets.window_targets`); with `semitones` (B,), window
+    i transposed by semitones[i] (mix, bass and f0 alike)."""
     b = spec.expanded
+    shift = np.zeros(len(index), dtype=int) if semitones is None else semitones
 
-    def stack(field: str) -> torch.Tensor:
-        rows = [getattr(tracks[i], field)[s : s + b] for i, s in zip(index, start, strict=True)]
-        return torch.from_numpy(np.stack(rows).astype(np.float32, copy=False))
+    def rows(field: str, transpose) -> np.ndarray:
+        return np.stack([transpose(getattr(tracks[i], field)[s : s + b], int(k))
+                         for i, s, k in zip(index, start, shift, strict=True)])  # fmt: skip
 
-    x = compress(stack("mix"), spec, axis=1)
-    y = compress(stack("bass"), spec, axis=1)
-    f0 = torch.from_numpy(
-        np.stack([tracks[i].f0_class[s : s + b] for i, s in zip(index, start, strict=True)])
-    )
+    def spectra(field: str) -> torch.Tensor:
+        frames = rows(field, transpose_log_cqt).astype(np.float32, copy=False)
+        return compress(torch.from_numpy(frames), spec, axis=1)
+
+    def frame_values(field: str) -> torch.Tensor:
+        return torch.from_numpy(rows(field, lambda r, k: r).astype(np.float32, copy=False))
+
     return {
-        "x": x,
-        "y": y,
-        "targets": window_targets(f0, stack("level"), stack("onset"), spec),
+        "x": spectra("mix"),
+        "y": spectra("bass"),
+        "targets": window_targets(
+            torch.from_numpy(rows("f0_class", transpose_f0_classes)),
+            frame_values("level"),
+            frame_values("onset"),
+            spec,
+        ),
     }
 
 
@@ -154,11 +164,13 @@ class WindowSampler:
         max_shards: int,
         split: str = "train",
         remixer=None,
+        transpose: int = 0,
     ) -> None:
         self.shards, self.spec, self.neighbourhood = list(shards), spec, neighbourhood
         self.rng, self.level_floor_db, self.split = rng, level_floor_db, split
         self.remixer = remixer  # a bassnet.remix.Remixer: re-mix tracks that have stems
         self.max_shards = max_shards
+        self.transpose = transpose  # semitones: see `batch`
         order = self.rng.permutation(len(self.shards))
         self.loaded: dict[int, list[Track]] = {}
         for i in order[:max_shards]:
@@ -196,7 +208,10 @@ class WindowSampler:
 
     def batch(self, size: int) -> dict:
         """`size` random windows (x, y) and neighbours (u, v) starting within ±neighbourhood
-        frames of them in the same track: {"x","y","targets","u","v","targets_v"}."""
+        frames of them in the same track: {"x","y","targets","u","v","targets_v"}. With
+        `transpose` T, each window and each neighbour is transposed by its own random whole
+        number of semitones in [−T, T]: z, taken from the neighbour, must then say how the
+        bass relates to the mix (which chord degree), not in which key or register it lies."""
         b = self.spec.expanded
         starts = np.array([len(t) - b + 1 for t in self.tracks])
         index = self.rng.choice(len(self.tracks), size=size, p=starts / starts.sum())
@@ -204,27 +219,35 @@ class WindowSampler:
         low = np.maximum(0, start - self.neighbourhood)
         high = np.minimum(starts[index] - 1, start + self.neighbourhood)
         neighbour = self.rng.integers(low, high + 1)
+        shifts = [
+            self.rng.integers(-self.transpose, self.transpose + 1, size) if self.transpose else None
+            for _ in range(2)
+        ]
         first, second = (
-            cut(self.tracks, index, start, self.spec),
-            cut(self.tracks, index, neighbour, self.spec),
+            cut(self.tracks, index, start, self.spec, shifts[0]),
+            cut(self.tracks, index, neighbour, self.spec, shifts[1]),
         )
         if self.remixer is not None:
-            self._remix(first, second, index, start, neighbour)
+            self._remix(first, second, index, (start, neighbour), shifts)
         return {**first, "u": second["x"], "v": second["y"], "targets_v": second["targets"]}
 
-    def _remix(self, first: dict, second: dict, index, start, neighbour) -> None:
+    def _remix(self, first: dict, second: dict, index, starts: tuple, shifts: list) -> None:
         """Replace x and u of instances whose track has stems by a random re-mix: one
-        coefficient per stem and instance, the same for the instance's neighbour."""
+        coefficient per stem and instance, the same for the instance's neighbour; transposed
+        as the window (`shifts`)."""
         rows = [r for r, i in enumerate(index) if self.tracks[i].stems is not None]
         if not rows:
             return
         b = self.spec.expanded
         coefficients = [self.remixer.coefficients(self.rng, len(self.tracks[index[r]].stems))
                         for r in rows]  # fmt: skip
-        for batch, starts in ((first, start), (second, neighbour)):
-            spans = [self.tracks[index[r]].stem_span(self.remixer, int(starts[r]), b) for r in rows]
-            mixed = self.remixer.mix_cqt(spans, coefficients)  # (len(rows), b, 264)
-            batch["x"][rows] = compress(mixed, self.spec, axis=1)
+        for batch, start, shift in zip((first, second), starts, shifts, strict=True):
+            spans = [self.tracks[index[r]].stem_span(self.remixer, int(start[r]), b) for r in rows]
+            mixed = self.remixer.mix_cqt(spans, coefficients).numpy()  # (len(rows), b, 264)
+            if shift is not None:
+                mixed = np.stack([transpose_log_cqt(m, int(shift[r]))
+                                  for m, r in zip(mixed, rows, strict=True)])  # fmt: skip
+            batch["x"][rows] = compress(torch.from_numpy(mixed), self.spec, axis=1)
 
 
 def even_starts(n_frames: list[int], spec: WindowSpec, count: int) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bassnet.features.cqt import N_BINS, hz_to_bin
+from bassnet.features.cqt import BINS_PER_OCTAVE, N_BINS, hz_to_bin
 from bassnet.multires import WindowSpec, compress
 
 
@@ -26,6 +26,17 @@ def f0_classes(f0_hz: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
     bins = np.full(f0_hz.shape, n_bins, dtype=np.int16)
     bins[voiced] = np.clip(np.rint(hz_to_bin(f0_hz[voiced])), 0, n_bins - 1)
     return bins
+
+
+def transpose_f0_classes(classes: np.ndarray, semitones: int, n_bins: int = N_BINS) -> np.ndarray:
+    """(frames,) f0 classes moved by `semitones` (3 bins each), clipped to the CQT's range;
+    unvoiced frames (class n_bins) stay unvoiced."""
+    if semitones == 0:
+        return classes
+    out = classes.copy()
+    voiced = out < n_bins
+    out[voiced] = np.clip(out[voiced] + semitones * BINS_PER_OCTAVE // 12, 0, n_bins - 1)
+    return out
 
 
 def level_unit(level_db: np.ndarray, floor_db: float) -> np.ndarray:

@@ -162,6 +162,7 @@ def train(
         level_floor_db=model_cfg.level_floor_db,
         max_shards=cfg.max_shards_in_memory,
         remixer=Remixer(*cfg.remix, device) if cfg.remix else None,
+        transpose=cfg.transpose,
     )
     if resumed:
         sampler.restore(resumed["shards_loaded"])

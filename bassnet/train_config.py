@@ -36,6 +36,10 @@ class TrainConfig:
     # weight of each reconstruction term (mse, f0, level, onset) in the objective; absent: 1,
     # as in Eq. (9). Logged and reported terms stay unweighted.
     loss_weights: dict[str, float] = field(default_factory=dict)
+    # semitones: each training window and its neighbour are transposed by independent random
+    # whole semitones in [-transpose, transpose] (`bassnet.data.WindowSampler.batch`); 0: off,
+    # as in the paper
+    transpose: int = 0
 
     def __post_init__(self) -> None:
         from bassnet.multires import WindowSpec
@@ -61,6 +65,10 @@ class TrainConfig:
             or self.max_minutes > 0,
             "neighbourhood_s must be >= 0": self.neighbourhood_s >= 0,
             "free_bits must be >= 0": self.free_bits >= 0,
+            "transpose must be a whole number of semitones from 0 to 12": isinstance(
+                self.transpose, int
+            )
+            and 0 <= self.transpose <= 12,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),

@@ -42,3 +42,15 @@ def test_feature_config_checks_are_named():
         dataclasses.replace(cfg, crepe_model="huge")
     with pytest.raises(ConfigError, match="f0 range"):
         dataclasses.replace(cfg, f0_fmin_hz=20.0)
+
+
+def test_transpose_is_whole_semitones_up_to_an_octave():
+    import dataclasses
+
+    from bassnet.train_config import TrainConfig
+
+    cfg = TrainConfig.from_params(load_params(REPO_PARAMS, "default"))
+    assert dataclasses.replace(cfg, transpose=3).transpose == 3
+    for bad in (-1, 13, 1.5):
+        with pytest.raises(ConfigError, match="transpose"):
+            dataclasses.replace(cfg, transpose=bad)

@@ -6,17 +6,25 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 from bassnet.data import WindowSampler, WindowSet, read_tracks, shard_paths
 from bassnet.errors import DataError
+from bassnet.features.cqt import transpose_log_cqt
 from bassnet.multires import WindowSpec
 
 SPEC = WindowSpec(8, 32)
 
 
-def sampler(shards, seed=0, neighbourhood=100):
+def sampler(shards, seed=0, neighbourhood=100, transpose=0):
     return WindowSampler(
-        shard_paths(shards), SPEC, neighbourhood, np.random.default_rng(seed), -100.0, 4
+        shard_paths(shards),
+        SPEC,
+        neighbourhood,
+        np.random.default_rng(seed),
+        -100.0,
+        4,
+        transpose=transpose,
     )
 
 
@@ -45,15 +53,41 @@ def test_neighbours_start_within_the_neighbourhood(a1_shards, monkeypatch):
     seen = []
     original = data.cut
 
-    def spy(tracks, index, start, spec):
+    def spy(tracks, index, start, spec, semitones=None):
         seen.append((index.copy(), start.copy()))
-        return original(tracks, index, start, spec)
+        return original(tracks, index, start, spec, semitones)
 
     monkeypatch.setattr(data, "cut", spy)
     sampler(a1_shards, neighbourhood=20).batch(50)
     (index, start), (index_n, start_n) = seen
     assert np.array_equal(index, index_n)
     assert np.abs(start - start_n).max() <= 20 and (start != start_n).any()
+
+
+def _semitones(plain: torch.Tensor, moved: torch.Tensor) -> list[int]:
+    """Per window, the k in [-3, 3] with transpose_log_cqt(plain, k) ≈ moved (None if none;
+    float16 features: the floor differs by 6e-4 from its float32 value)."""
+    found = []
+    for p, m in zip(plain.numpy(), moved.numpy(), strict=True):
+        moves = {k: np.stack([transpose_log_cqt(c, k) for c in p]) for k in range(-3, 4)}
+        ks = [k for k, moved_p in moves.items() if np.allclose(moved_p, m, atol=2e-3)]
+        found.append(ks[0] if len(ks) == 1 else None)
+    return found
+
+
+def test_transposed_windows_keep_the_mix_bass_relation(a1_shards):
+    # the same seed draws the same windows; only the semitones come on top
+    plain, moved = sampler(a1_shards).batch(40), sampler(a1_shards, transpose=3).batch(40)
+    kx, ky = _semitones(plain["x"], moved["x"]), _semitones(plain["y"], moved["y"])
+    ku, kv = _semitones(plain["u"], moved["u"]), _semitones(plain["v"], moved["v"])
+    assert None not in kx + ku and kx == ky and ku == kv  # mix and bass moved together
+    assert len(set(kx)) > 3 and kx != ku  # each window and its neighbour on its own
+    f0, f0_moved = plain["targets"]["f0"], moved["targets"]["f0"]
+    for i, k in enumerate(kx):  # the f0 target moved with the bass: 3 bins a semitone
+        voiced = f0[i, 0, :, :264].sum(-1) == 1
+        top = f0[i, 0, voiced, :264].argmax(-1)
+        inside = (top + 3 * k >= 0) & (top + 3 * k < 264)
+        assert torch.equal(f0_moved[i, 0, voiced, :264].argmax(-1)[inside], (top + 3 * k)[inside])
 
 
 def _rewrite(shards, tmp_path, change):

@@ -4,12 +4,19 @@ import numpy as np
 import torch
 
 from bassnet.multires import WindowSpec
-from bassnet.targets import f0_classes, level_unit, window_targets
+from bassnet.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
 
 
 def test_f0_classes_are_cqt_bins_and_unvoiced_is_the_last_class():
     classes = f0_classes(np.array([27.5, 55.0, 110.0, 0.0, np.nan, 20.0, 1e5]))
     assert classes.tolist() == [0, 36, 72, 264, 264, 0, 263]
+
+
+def test_transposed_f0_classes_move_3_bins_a_semitone_and_unvoiced_stays():
+    classes = f0_classes(np.array([110.0, 0.0, 27.5, 5000.0]))  # bins 72, unvoiced, 0, 263 (top)
+    assert transpose_f0_classes(classes, 2).tolist() == [78, 264, 6, 263]
+    assert transpose_f0_classes(classes, -1).tolist() == [69, 264, 0, 260]
+    assert transpose_f0_classes(classes, 0).tolist() == classes.tolist()
 
 
 def test_level_unit_maps_floor_to_0_and_full_scale_to_1():

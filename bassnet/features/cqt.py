@@ -17,6 +17,20 @@ N_BINS = 264  # 88 semitones
 LOG_FLOOR = 1e-4  # magnitude floor before the log: -80 dB below a full-scale sine
 
 
+def transpose_log_cqt(frames: np.ndarray, semitones: int) -> np.ndarray:
+    """(frames, 264) log |CQT| moved up by `semitones` (down if negative): 3 bins a semitone;
+    the bins nothing moves into get the log floor (digital silence)."""
+    k = semitones * BINS_PER_OCTAVE // 12
+    if k == 0:
+        return frames
+    out = np.full_like(frames, np.log(LOG_FLOOR))
+    if k > 0:
+        out[:, k:] = frames[:, :-k]
+    else:
+        out[:, :k] = frames[:, -k:]
+    return out
+
+
 def bin_frequencies() -> np.ndarray:
     """Centre frequency in Hz of each CQT bin, (264,)."""
     return FMIN_HZ * 2.0 ** (np.arange(N_BINS) / BINS_PER_OCTAVE)

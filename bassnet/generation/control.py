@@ -91,13 +91,15 @@ def rhythm_score(notes: list[BassNote], steps: list[Step], beat_s: float, n_beat
     return sum(want.get(b, set()) == got.get(b, set()) for b in range(n_beats)) / max(n_beats, 1)
 
 
-def pattern_score(plan, pattern: int, curves: BassCurves, notes: list[BassNote]) -> float:
+def pattern_score(plan, pattern: int, curves: BassCurves, notes: list[BassNote],
+                  steps: list[Step] | None = None) -> float:  # fmt: skip
     """A generated bass's score against `pattern` over `plan`'s song: `rhythm_score` where the
-    dataset's patterns differ in rhythm (A4), else `pitch_score`."""
+    dataset's patterns differ in rhythm (A4), else `pitch_score`; `steps`: the pattern's
+    `expected_steps`, if already at hand."""
     from bassnet.synth import patterns as pt
     from bassnet.synth.plan import BEATS_PER_MEASURE
 
-    steps = expected_steps(plan, pattern)
+    steps = expected_steps(plan, pattern) if steps is None else steps
     if pt.DATASETS[plan.dataset].double_kick:
         beats = plan.n_measures * BEATS_PER_MEASURE
         return rhythm_score(notes, steps, plan.tempo_us / 1e6, beats)
@@ -179,7 +181,7 @@ def control_check(
                                 progress=False)  # fmt: skip
         curves, notes = result.curves, result.bass_notes
         steps = expected_steps(plan, p)
-        scores[p] = pattern_score(plan, p, curves, notes)
+        scores[p] = pattern_score(plan, p, curves, notes, steps)
         times = np.arange(len(curves)) / FRAME_RATE
         panels[f"pattern {p} at z = ({z[0]:.2f}, {z[1]:.2f}): {scores[p]:.0%}"] = (
             times, hz_to_midi(curves.f0_hz), np.array([n.start_s for n in notes]),

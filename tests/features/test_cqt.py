@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from bassnet.features.cqt import CQT, LOG_FLOOR, N_BINS, bin_frequencies, hz_to_bin
+from bassnet.features.cqt import (
+    CQT,
+    LOG_FLOOR,
+    N_BINS,
+    bin_frequencies,
+    hz_to_bin,
+    transpose_log_cqt,
+)
 from tests.features.signals import sine
 
 
@@ -24,6 +31,16 @@ def test_a_sine_at_midi_45_peaks_at_its_bin(cqt):
 def test_chunking_changes_nothing(cqt):
     x = sine(55.0, 1.3) + sine(440.0, 1.3, 0.1)
     np.testing.assert_array_equal(cqt(x, chunk_frames=7), cqt(x, chunk_frames=10_000))
+
+
+def test_transposing_a_cqt_matches_the_transposed_sine(cqt):
+    a2, c3 = cqt(sine(110.0, 1.0))[30:-30], cqt(sine(110.0 * 2 ** (3 / 12), 1.0))[30:-30]
+    up = transpose_log_cqt(a2, 3)
+    assert np.all(up.argmax(axis=1) == c3.argmax(axis=1)) and np.all(c3.argmax(axis=1) == 81)
+    assert np.allclose(up[:, :9], np.log(LOG_FLOOR))  # nothing moves into the lowest 9 bins
+    down = transpose_log_cqt(a2, -2)
+    assert np.all(down.argmax(axis=1) == 66) and np.allclose(down[:, -6:], np.log(LOG_FLOOR))
+    assert transpose_log_cqt(a2, 0) is a2
 
 
 def test_silence_is_at_the_floor(cqt):

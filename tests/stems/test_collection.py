@@ -76,6 +76,20 @@ def test_the_sampler_remixes_stem_tracks(collection_features):
     assert (plain["x"] - remixed["x"]).abs().mean() < 1.0  # … at about the same level
 
 
+def test_a_transposed_remix_is_transposed_like_its_window(collection_features):
+    features, _, _ = collection_features
+    spec = WindowSpec.parse("10/40")
+
+    def batch(remixer):  # the same seed: the same windows and semitones
+        return WindowSampler(shard_paths(features), spec, 100, np.random.default_rng(0), -100.0,
+                             4, remixer=remixer, transpose=3).batch(8)  # fmt: skip
+
+    stored, unit = batch(None), batch(Remixer(1.0, 1.0))  # unit coefficients: the stored mix
+    assert torch.equal(stored["y"], unit["y"])
+    for key in ("x", "u"):  # float16 CQT and int16 stems in the shard (see above)
+        assert (stored[key] - unit[key]).abs().mean() < 0.01
+
+
 def test_training_on_the_collection_remixes(collection_features, tiny_train_cfg, tmp_path):
     from bassnet.model import ModelConfig
     from bassnet.train import train
