@@ -44,13 +44,7 @@ from bassnet.generation.pipeline import generate_files
 from bassnet.synth import patterns as pt
 from bassnet.synth.fluidsynth_render import FluidRenderer
 from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
-from bassnet.synth.plan import (
-    BASS_CHANNEL,
-    TICKS_PER_BEAT,
-    Note,
-    make_plan,
-    song_seed,
-)
+from bassnet.synth.plan import BASS_CHANNEL, TICKS_PER_BEAT, Note
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -81,13 +75,13 @@ def diagnose(dataset: str, model: str, work: Path, params: dict) -> dict:
     """{pattern: {"true", "mu_path", "song_mean": score, "mu_mean": [z1, z2]}} for one model."""
     cfg, features = RenderConfig.from_params(params), FeatureConfig.from_params(params)
     gen = GenerateConfig.from_params(params)
-    index = control.CONTROL_SONG_INDEX
-    plan = make_plan(dataset, index, song_seed(cfg.seeds[dataset], index), cfg)
     renderer = FluidRenderer(cfg.soundfont, cfg.sample_rate, cfg.gain, cfg.effects)
     crepe, onsets = Crepe(features.crepe_model), OnsetDetector()
-    n_samples = round(plan.duration_s * cfg.sample_rate)
+    index, seed = control.CONTROL_SONG_INDEX, cfg.seeds[dataset]
+    plan, (mix_audio,) = control.render_song(dataset, index, cfg, seed, renderer, (MIX_TRACKS,))
+    n_samples = len(mix_audio)
     mix = work / "mix.wav"
-    sf.write(mix, renderer.render(plan_to_midi(plan), MIX_TRACKS, n_samples), cfg.sample_rate)
+    sf.write(mix, mix_audio, cfg.sample_rate)
     out = {}
     try:
         for p in range(1, pt.DATASETS[dataset].n_patterns + 1):

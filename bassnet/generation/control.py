@@ -111,6 +111,19 @@ def pattern_centroids(mu: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarra
     return {int(p): mu[labels == p].mean(0) for p in np.unique(labels) if p >= 1}
 
 
+def render_song(dataset: str, index: int, render_cfg, seed: int, renderer,
+                stems: tuple[tuple[str, ...], ...]) -> tuple:  # fmt: skip
+    """Song `index` of `dataset` (its plan from `seed`), each of `stems` (track names, e.g.
+    MIX_TRACKS) rendered with `renderer` as the dataset renders it: (plan, [(samples,) or
+    (samples, channels) audio at render_cfg.sample_rate per stem])."""
+    from bassnet.synth.midi import plan_to_midi
+    from bassnet.synth.plan import make_plan, song_seed
+
+    plan = make_plan(dataset, index, song_seed(seed, index), render_cfg)
+    midi, n_samples = plan_to_midi(plan), round(plan.duration_s * render_cfg.sample_rate)
+    return plan, [renderer.render(midi, tracks, n_samples) for tracks in stems]
+
+
 def heldout_centroids(model, dataset: str, render_cfg, seed: int, songs: int,
                       renderer) -> dict[int, np.ndarray]:  # fmt: skip
     """Step 1: the centroid of µ (latent_dim,) per pattern over `songs` new songs of
@@ -120,18 +133,14 @@ def heldout_centroids(model, dataset: str, render_cfg, seed: int, songs: int,
     from bassnet.features.audio import resample, to_mono
     from bassnet.features.cqt import GroupedCQT
     from bassnet.synth.labels import frame_labels
-    from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
-    from bassnet.synth.plan import make_plan, song_seed
+    from bassnet.synth.midi import MIX_TRACKS
 
     cqt = GroupedCQT()
     mus, labels = [], []
     for index in range(CONTROL_SONG_INDEX + 1, CONTROL_SONG_INDEX + 1 + songs):
-        plan = make_plan(dataset, index, song_seed(seed, index), render_cfg)
-        midi, n_samples = plan_to_midi(plan), round(plan.duration_s * render_cfg.sample_rate)
-        mix, bass = (
-            cqt(resample(to_mono(renderer.render(midi, tracks, n_samples)), render_cfg.sample_rate))
-            for tracks in (MIX_TRACKS, ("bass",))
-        )
+        plan, audio = render_song(dataset, index, render_cfg, seed, renderer,
+                                  (MIX_TRACKS, ("bass",)))  # fmt: skip
+        mix, bass = (cqt(resample(to_mono(a), render_cfg.sample_rate)) for a in audio)
         times, mu, _ = encode_track(model, mix, bass)
         pattern = frame_labels(plan)["pattern"]
         mus.append(mu)
@@ -155,19 +164,17 @@ def control_check(
     from bassnet.model import BassNet
     from bassnet.synth import patterns as pt
     from bassnet.synth.fluidsynth_render import FluidRenderer
-    from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
-    from bassnet.synth.plan import make_plan, song_seed
+    from bassnet.synth.midi import MIX_TRACKS
 
     model = BassNet.load(model_path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    plan = make_plan(dataset, CONTROL_SONG_INDEX, song_seed(seed, CONTROL_SONG_INDEX), render_cfg)
     renderer = FluidRenderer(render_cfg.soundfont, render_cfg.sample_rate, render_cfg.gain,
                              render_cfg.effects)  # fmt: skip
     try:
         centroids = heldout_centroids(model, dataset, render_cfg, seed, songs, renderer)
-        n_samples = round(plan.duration_s * render_cfg.sample_rate)
-        mix = renderer.render(plan_to_midi(plan), MIX_TRACKS, n_samples)
+        plan, (mix,) = render_song(dataset, CONTROL_SONG_INDEX, render_cfg, seed, renderer,
+                                   (MIX_TRACKS,))  # fmt: skip
     finally:
         renderer.close()
     mix_path = out_dir / f"{dataset}_control.mix.wav"
