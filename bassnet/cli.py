@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -204,14 +205,18 @@ def _control(args: argparse.Namespace) -> None:
 
     from bassnet.atomic import write_text
     from bassnet.config import RenderConfig, load_params
+    from bassnet.generation.config import ControlConfig
     from bassnet.generation.control import control_check
+    from bassnet.pretrained import resolve
 
     params = load_params(args.params)
     cfg = RenderConfig.from_params(params)
-    from bassnet.pretrained import resolve
-
+    control = ControlConfig.from_params(params)
+    if args.songs is not None:  # the command line overrides params.yaml, checked alike
+        control = dataclasses.replace(control, heldout_songs=args.songs)
     result = control_check(resolve(args.model), args.dataset, cfg, cfg.seeds[args.dataset],
-                           args.songs, args.out, args.figure, _generate_config(args))  # fmt: skip
+                           control.heldout_songs, args.out, args.figure,
+                           _generate_config(args))  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
     scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
@@ -340,8 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     control.add_argument("--out", required=True, help="folder for the generated audio/MIDI")
     control.add_argument("--metrics", required=True, help="JSON of the scores")
     control.add_argument("--figure", help="PNG of the generated basses")
-    control.add_argument("--songs", type=int, default=10,
-                         help="held-out songs rendered for the centroids of µ")  # fmt: skip
+    control.add_argument("--songs", type=int,
+                         help="held-out songs rendered for the centroids of µ "
+                         "(default: params.yaml control.heldout_songs)")  # fmt: skip
     control.add_argument("--params", help="params file (default: ./params.yaml)")
     control.set_defaults(func=_control)
 

@@ -79,14 +79,13 @@ class ModelEvaluation:
 
 
 def evaluate_model(
-    model_path: str | Path, features_dir: str | Path, windows: int, folds: int, seed: int,
+    model: BassNet | str | Path, features_dir: str | Path, windows: int, folds: int, seed: int,
     dataset: str, ablation: bool,
 ) -> ModelEvaluation:  # fmt: skip
-    """Table 1–3 figures of one model on the validation split of `features_dir`."""
-    path = Path(model_path)
-    if not path.is_file():
-        raise DataError(f"{path}: no trained model; run `dvc repro` (the train stages)")
-    model = BassNet.load(path)
+    """Table 1–3 figures of one model (loaded, or its file) on the validation split of
+    `features_dir`."""
+    if not isinstance(model, BassNet):
+        model = load_model(model)
     spec = model.config.spec
     valid = WindowSet(shard_paths(features_dir), spec, windows, model.config.level_floor_db)
     terms, mu = validate_with_mu(model, valid, "cpu")
@@ -98,6 +97,14 @@ def evaluate_model(
         chance = float(np.bincount(labels[labels >= 0]).max() / (labels >= 0).sum())
     return ModelEvaluation(dataset, str(spec), ablation, terms, accuracy, chance, len(valid),
                            mu, labels)  # fmt: skip
+
+
+def load_model(path: str | Path) -> BassNet:
+    """A trained model from its file; a clear error where there is none."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no trained model; run `dvc repro` (the train stages)")
+    return BassNet.load(path)
 
 
 @torch.no_grad()

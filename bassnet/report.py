@@ -15,6 +15,7 @@ from bassnet.atomic import write_text
 from bassnet.evaluate import (
     ModelEvaluation,
     evaluate_model,
+    load_model,
     mix_f0,
     relative_pitch_grid,
     trajectory,
@@ -87,47 +88,40 @@ def run_evaluation(
     from bassnet.figures import figure5, figure7
 
     started = time.perf_counter()
-
+    figures = out / "figures"
     runs = [(ds, w, False) for ds in datasets for w in windows]
     runs += [(ds, w, True) for ds in datasets for w in ablation_windows]
     runs += [(name, collection_window, False) for name in collections]
     evals: dict[tuple, ModelEvaluation] = {}
     minutes: dict[tuple, float] = {}
+    # Figs. 7 and 8 use the 40/40 models (full objective and ablation; Fig. 8 the full one) and
+    # each collection's model, on the validation songs: drawn while the model is loaded.
+    trajectories, fig8, tracks = {}, [], {}
     for ds, w, abl in runs:
         folder = model_dir(models, ds, w, abl)
         w = str(WindowSpec.parse(w))
-        evals[(ds, w, abl)] = evaluate_model(folder / "model.pt", features / ds, eval_windows,
-                                             folds, seed, ds, abl)  # fmt: skip
+        model = load_model(folder / "model.pt")
+        e = evals[(ds, w, abl)] = evaluate_model(model, features / ds, eval_windows, folds,
+                                                 seed, ds, abl)  # fmt: skip
         summary = folder / "summary.json"
         if summary.exists():
             minutes[(ds, w, abl)] = json.loads(summary.read_text())["minutes"]
-        e = evals[(ds, w, abl)]
         print(f"evaluated {ds} {w}{' ablation' if abl else ''}: f0 {e.terms['f0']:.3f}, "
               f"QDA {e.qda_accuracy:.3f} over {e.n_windows} windows")  # fmt: skip
+        collection = ds in collections
+        if w != "40/40" and not collection:
+            continue
+        if ds not in tracks:
+            tracks[ds] = validation_tracks(features / ds, model.config.level_floor_db)
+        if not collection:
+            name = f"{ds} {tracks[ds][0].track_id} 40/40{' ablation' if abl else ''}"
+            trajectories[name] = trajectory(model, tracks[ds][0])
+        if not abl:
+            fig8.append(_figure8(model, tracks[ds], features / ds, f"{ds} {w}", figures))
 
-    figures = out / "figures"
     figure5(list(evals.values()), figures / "fig5_latent_maps.png")
-    # Figs. 7 and 8 use the 40/40 models (full objective and ablation) on validation songs.
-    trajectories, fig8 = {}, []
-    for ds in datasets:
-        tracks = None
-        for abl in (False, True):
-            folder = model_dir(models, ds, "40/40", abl)
-            if not (folder / "model.pt").exists():
-                continue
-            model = BassNet.load(folder / "model.pt")
-            tracks = tracks or validation_tracks(features / ds, model.config.level_floor_db)
-            name = f"{ds} {tracks[0].track_id} 40/40{' ablation' if abl else ''}"
-            trajectories[name] = trajectory(model, tracks[0])
-            if not abl:
-                fig8.append(_figure8(model, tracks, features / ds, f"{ds} 40/40", figures))
-    for name in collections:
-        model = BassNet.load(model_dir(models, name, collection_window) / "model.pt")
-        tracks = validation_tracks(features / name, model.config.level_floor_db)
-        fig8.append(_figure8(model, tracks, features / name,
-                             f"{name} {model.config.spec}", figures))  # fmt: skip
-    if trajectories:
-        figure7(trajectories, figures / "fig7_trajectories.png")
+    if trajectories:  # each dataset's full model, then its ablation
+        figure7(dict(sorted(trajectories.items())), figures / "fig7_trajectories.png")
 
     metrics = {
         model_dir("", ds, w, abl).as_posix(): {

@@ -1,4 +1,5 @@
-"""Typed view of the `generate` section of `params.yaml`; its defaults apply outside a checkout."""
+"""Typed views of the `generate` and `control` sections of `params.yaml`; their defaults apply
+outside a checkout."""
 
 from __future__ import annotations
 
@@ -37,3 +38,19 @@ class GenerateConfig:
     def from_params(cls, params: dict[str, Any] | None) -> GenerateConfig:
         """Read the `generate` section of loaded params (defaults where absent)."""
         return _build(cls, (params or {}).get("generate", {}) or {}, "generate")
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """Settings of `bassnet control`, the check that z steers the bass (README, "Does the
+    control work?")."""
+
+    heldout_songs: int = 10  # new songs of the dataset whose µ gives each pattern's centroid
+
+    def __post_init__(self) -> None:
+        _raise_failed({"heldout_songs must be >= 1": self.heldout_songs >= 1}, "control")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
+        """Read the `control` section of loaded params (defaults where absent)."""
+        return _build(cls, (params or {}).get("control", {}) or {}, "control")

@@ -91,16 +91,23 @@ def rhythm_score(notes: list[BassNote], steps: list[Step], beat_s: float, n_beat
     return sum(want.get(b, set()) == got.get(b, set()) for b in range(n_beats)) / max(n_beats, 1)
 
 
+def score_kind(dataset: str) -> str:
+    """How a generated bass is scored for `dataset`: "rhythm" where its patterns differ in
+    rhythm (A4, the one with the double kick), else "pitch"."""
+    from bassnet.synth import patterns as pt
+
+    return "rhythm" if pt.DATASETS[dataset].double_kick else "pitch"
+
+
 def pattern_score(plan, pattern: int, curves: BassCurves, notes: list[BassNote],
                   steps: list[Step] | None = None) -> float:  # fmt: skip
     """A generated bass's score against `pattern` over `plan`'s song: `rhythm_score` where the
     dataset's patterns differ in rhythm (A4), else `pitch_score`; `steps`: the pattern's
     `expected_steps`, if already at hand."""
-    from bassnet.synth import patterns as pt
     from bassnet.synth.plan import BEATS_PER_MEASURE
 
     steps = expected_steps(plan, pattern) if steps is None else steps
-    if pt.DATASETS[plan.dataset].double_kick:
+    if score_kind(plan.dataset) == "rhythm":
         beats = plan.n_measures * BEATS_PER_MEASURE
         return rhythm_score(notes, steps, plan.tempo_us / 1e6, beats)
     return pitch_score(curves, steps)
@@ -111,19 +118,6 @@ def pattern_centroids(mu: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarra
     return {int(p): mu[labels == p].mean(0) for p in np.unique(labels) if p >= 1}
 
 
-def render_song(dataset: str, index: int, render_cfg, seed: int, renderer,
-                stems: tuple[tuple[str, ...], ...]) -> tuple:  # fmt: skip
-    """Song `index` of `dataset` (its plan from `seed`), each of `stems` (track names, e.g.
-    MIX_TRACKS) rendered with `renderer` as the dataset renders it: (plan, [(samples,) or
-    (samples, channels) audio at render_cfg.sample_rate per stem])."""
-    from bassnet.synth.midi import plan_to_midi
-    from bassnet.synth.plan import make_plan, song_seed
-
-    plan = make_plan(dataset, index, song_seed(seed, index), render_cfg)
-    midi, n_samples = plan_to_midi(plan), round(plan.duration_s * render_cfg.sample_rate)
-    return plan, [renderer.render(midi, tracks, n_samples) for tracks in stems]
-
-
 def heldout_centroids(model, dataset: str, render_cfg, seed: int, songs: int,
                       renderer) -> dict[int, np.ndarray]:  # fmt: skip
     """Step 1: the centroid of µ (latent_dim,) per pattern over `songs` new songs of
@@ -132,14 +126,15 @@ def heldout_centroids(model, dataset: str, render_cfg, seed: int, songs: int,
     from bassnet.encode import encode_track
     from bassnet.features.audio import resample, to_mono
     from bassnet.features.cqt import GroupedCQT
+    from bassnet.synth.dataset import render_song
     from bassnet.synth.labels import frame_labels
     from bassnet.synth.midi import MIX_TRACKS
 
     cqt = GroupedCQT()
     mus, labels = [], []
     for index in range(CONTROL_SONG_INDEX + 1, CONTROL_SONG_INDEX + 1 + songs):
-        plan, audio = render_song(dataset, index, render_cfg, seed, renderer,
-                                  (MIX_TRACKS, ("bass",)))  # fmt: skip
+        plan, _, audio = render_song(dataset, index, seed, render_cfg, renderer,
+                                     (MIX_TRACKS, ("bass",)))  # fmt: skip
         mix, bass = (cqt(resample(to_mono(a), render_cfg.sample_rate)) for a in audio)
         times, mu, _ = encode_track(model, mix, bass)
         pattern = frame_labels(plan)["pattern"]
@@ -162,7 +157,7 @@ def control_check(
     from bassnet.generation.config import GenerateConfig
     from bassnet.generation.pipeline import generate_files
     from bassnet.model import BassNet
-    from bassnet.synth import patterns as pt
+    from bassnet.synth.dataset import render_song
     from bassnet.synth.fluidsynth_render import FluidRenderer
     from bassnet.synth.midi import MIX_TRACKS
 
@@ -173,14 +168,14 @@ def control_check(
                              render_cfg.effects)  # fmt: skip
     try:
         centroids = heldout_centroids(model, dataset, render_cfg, seed, songs, renderer)
-        plan, (mix,) = render_song(dataset, CONTROL_SONG_INDEX, render_cfg, seed, renderer,
-                                   (MIX_TRACKS,))  # fmt: skip
+        plan, _, (mix,) = render_song(dataset, CONTROL_SONG_INDEX, seed, render_cfg, renderer,
+                                      (MIX_TRACKS,))  # fmt: skip
     finally:
         renderer.close()
     mix_path = out_dir / f"{dataset}_control.mix.wav"
     sf.write(mix_path, mix, render_cfg.sample_rate, subtype="PCM_16")
 
-    rhythm = pt.DATASETS[dataset].double_kick  # A4: the patterns differ in rhythm
+    kind = score_kind(dataset)
     scores, panels = {}, {}
     for p, z in centroids.items():
         stem = out_dir / f"{dataset}_control.pattern{p}"
@@ -197,11 +192,12 @@ def control_check(
     if figure is not None:
         from bassnet.figures import control_figure
 
-        what = "beats with the pattern's onsets" if rhythm else "steps on the pattern's degree"
+        what = {"rhythm": "beats with the pattern's onsets",
+                "pitch": "steps on the pattern's degree"}[kind]  # fmt: skip
         control_figure(panels, f"{dataset}: bass generated at each pattern's centroid of µ "
                        f"({what})", figure)  # fmt: skip
     return {
-        "kind": "rhythm" if rhythm else "pitch",
+        "kind": kind,
         "centroids": {p: [round(float(v), 4) for v in z] for p, z in centroids.items()},
         "scores": scores,
         "mean": float(np.mean(list(scores.values()))) if scores else float("nan"),

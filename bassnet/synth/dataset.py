@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
+from mido import MidiFile
 from tqdm import tqdm
 
 from bassnet import atomic
@@ -116,17 +118,29 @@ def _init_worker(cfg: RenderConfig, out: Path) -> None:
     _WORKER["cfg"], _WORKER["out"] = cfg, out
 
 
+STEMS = {"mix": MIX_TRACKS, "bass": ("bass",)}  # the WAV files of a song: their MIDI tracks
+
+
+def render_song(
+    dataset: str, index: int, seed: int, cfg: RenderConfig, renderer: FluidRenderer,
+    stems: Iterable[tuple[str, ...]],
+) -> tuple[SongPlan, MidiFile, list[np.ndarray]]:  # fmt: skip
+    """Song `index` of `dataset` (its plan from the dataset's `seed`) as MIDI, and each of
+    `stems` (MIDI track names, e.g. MIX_TRACKS) rendered by `renderer`: (plan, midi,
+    [(samples,) or (samples, channels) audio at cfg.sample_rate per stem])."""
+    plan = make_plan(dataset, index, song_seed(seed, index), cfg)
+    midi, n_samples = plan_to_midi(plan), round(plan.duration_s * cfg.sample_rate)
+    return plan, midi, [renderer.render(midi, tracks, n_samples) for tracks in stems]
+
+
 def _render_song(job: tuple[str, int, int]) -> tuple[SongPlan, dict[str, np.ndarray]]:
     """Write one song's MIDI and WAVs; return its plan and frame labels."""
     dataset, index, seed = job
     cfg, out, renderer = _WORKER["cfg"], _WORKER["out"], _WORKER["renderer"]
-    plan = make_plan(dataset, index, seed, cfg)
-    midi = plan_to_midi(plan)
+    plan, midi, audio = render_song(dataset, index, seed, cfg, renderer, STEMS.values())
     atomic.write_bytes(out / "midi" / f"{plan.track_id}.mid", midi_to_bytes(midi))
-    n_samples = round(plan.duration_s * cfg.sample_rate)
-    for stem, tracks in (("mix", MIX_TRACKS), ("bass", ("bass",))):
-        audio = renderer.render(midi, tracks, n_samples)
-        _write_wav(out / "audio" / f"{plan.track_id}.{stem}.wav", audio, cfg.sample_rate)
+    for stem, samples in zip(STEMS, audio, strict=True):
+        _write_wav(out / "audio" / f"{plan.track_id}.{stem}.wav", samples, cfg.sample_rate)
     return plan, frame_labels(plan)
 
 
@@ -210,7 +224,7 @@ def render_dataset(
     for sub in ("midi", "audio"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
-    jobs = [(dataset, i, song_seed(seed, i)) for i in range(songs)]
+    jobs = [(dataset, i, seed) for i in range(songs)]
     workers = min(cfg.workers or os.cpu_count() or 1, songs)
     bar = tqdm(total=songs, desc=f"render {dataset}", unit="song", disable=not progress)
     results = []

@@ -1,6 +1,7 @@
 """The control check: its scores against known truth, and a run on a tiny trained model."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,6 +73,21 @@ def test_the_control_command_writes_scores_audio_and_a_figure(tiny_a1_model, tmp
     assert all(0.0 <= v <= 1.0 for v in result["scores"].values())
     assert (tmp_path / "control.png").stat().st_size > 0
     assert list((tmp_path / "audio").glob("A1_control.pattern*.mid"))
+
+
+def test_the_control_command_refuses_a_bad_song_count(tmp_path, capsys):
+    from bassnet.cli import main
+
+    repo_params = (Path(__file__).parents[2] / "params.yaml").read_text()
+    params = tmp_path / "params.yaml"
+    params.write_text(repo_params.replace("heldout_songs: 10", "heldout_songs: 0", 1))
+    args = ["control", "--model", "A1", "--dataset", "A1", "--out", str(tmp_path / "audio"),
+            "--metrics", str(tmp_path / "control.json"), "--params", str(params)]  # fmt: skip
+    assert main(args) != 0
+    assert "control: heldout_songs must be >= 1" in capsys.readouterr().err
+    assert main([*args[:-2], "--songs", "-1"]) != 0  # the flag is checked alike (params.yaml)
+    assert "heldout_songs must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "control.json").exists()
 
 
 def test_heldout_centroids_cover_the_patterns_of_new_songs(tiny_a1_model, render_cfg):

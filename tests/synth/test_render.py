@@ -66,6 +66,26 @@ def test_same_seed_gives_identical_files_with_any_worker_count(a4, tmp_path):
     assert counts(tmp_path) == counts(out)
 
 
+def test_render_song_gives_the_dataset_song(a4):
+    """The control check renders new songs with `render_song`: the same song the dataset
+    stage writes (MIDI bytes, WAV samples), so it sees what the models were trained on."""
+    from bassnet.synth.dataset import STEMS, _to_pcm16, render_song
+    from bassnet.synth.midi import midi_to_bytes
+
+    out, _, cfg = a4
+    renderer = FluidRenderer(cfg.soundfont, cfg.sample_rate, cfg.gain, cfg.effects)
+    try:
+        plan, midi, audio = render_song("A4", 1, 7, cfg, renderer, STEMS.values())
+    finally:
+        renderer.close()
+    assert plan.track_id == "A4_00001"
+    assert midi_to_bytes(midi) == (out / "midi" / "A4_00001.mid").read_bytes()
+    for stem, samples in zip(STEMS, audio, strict=True):
+        written, rate = sf.read(out / "audio" / f"A4_00001.{stem}.wav", dtype="int16")
+        assert rate == cfg.sample_rate and np.abs(written).max() > 0
+        assert np.array_equal(written, _to_pcm16(samples))
+
+
 def test_other_seed_gives_other_files(a4, tmp_path):
     out, _, cfg = a4
     render_dataset("A4", tmp_path, 1, 8, cfg, progress=False)
