@@ -12,17 +12,22 @@ three basses against the pattern with the control's own scorer:
   encode`, then generation along that path). The best z the encoder can give: a low score
   here means the decoder cannot play the pattern even from the right z.
 - song mean: generated at the mean of that µ path, one z for the song (as the control does
-  with the validation centroid).
+  with the held-out centroids).
+- grid best: the best score at any z of a `--grid` × `--grid` grid over the model's latent
+  region (its 1st–99th percentile box of training µ, widened by 10%), and where. An upper
+  bound on what any centroid can give: a low score here means no z plays the pattern.
 
     python experiments/control_diagnosis.py --dataset A4 --model models/A4/40-40/model.pt
 
-Writes experiments/results/control_diagnosis_<dataset>.json; ≈1 min on 2 cores.
+Writes experiments/results/control_diagnosis_<dataset>.json; ≈1 min on 2 cores, and ≈3 s per
+grid point (the default 7 × 7 grid: ≈2.5 min more).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import tempfile
 from pathlib import Path
@@ -41,7 +46,9 @@ from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves
 from bassnet.generation.notes import curves_to_notes
 from bassnet.generation.pipeline import generate_files
+from bassnet.model import BassNet
 from bassnet.synth import patterns as pt
+from bassnet.synth.dataset import render_song
 from bassnet.synth.fluidsynth_render import FluidRenderer
 from bassnet.synth.midi import MIX_TRACKS, plan_to_midi
 from bassnet.synth.plan import BASS_CHANNEL, TICKS_PER_BEAT, Note
@@ -71,14 +78,32 @@ def true_curves(audio: np.ndarray, sr: int, crepe: Crepe, onsets: OnsetDetector,
     return BassCurves(f0, (f0 > 0).astype(np.float32), level[:n], onset[:n])
 
 
-def diagnose(dataset: str, model: str, work: Path, params: dict) -> dict:
-    """{pattern: {"true", "mu_path", "song_mean": score, "mu_mean": [z1, z2]}} for one model."""
+def grid_best(plan, mix: Path, model: str, n: int, work: Path, gen: GenerateConfig) -> dict:
+    """{pattern: (best score, [z1, z2])} over an n × n grid of z spanning the model's latent
+    region: the most a single z can give each pattern on this song."""
+    region = BassNet.load(model).extra["latent_region"]
+    patterns = range(1, pt.DATASETS[plan.dataset].n_patterns + 1)
+    steps = {p: control.expected_steps(plan, p) for p in patterns}
+    best = {p: (-1.0, None) for p in patterns}
+    axes = [np.linspace(lo, hi, n) for lo, hi in zip(region["low"], region["high"], strict=True)]
+    for z in itertools.product(*axes):
+        result = generate_files(mix, work / "grid", model, z=np.array(z), cfg=gen, progress=False)
+        for p in patterns:
+            score = control.pattern_score(plan, p, result.curves, result.bass_notes, steps[p])
+            if score > best[p][0]:
+                best[p] = (score, [round(float(v), 3) for v in z])
+    return best
+
+
+def diagnose(dataset: str, model: str, work: Path, params: dict, grid: int = 7) -> dict:
+    """{pattern: {"true", "mu_path", "song_mean": score, "mu_mean": [z1, z2], "grid_best":
+    score, "grid_best_z": [z1, z2]}} for one model; no grid rows where `grid` is 0."""
     cfg, features = RenderConfig.from_params(params), FeatureConfig.from_params(params)
     gen = GenerateConfig.from_params(params)
     renderer = FluidRenderer(cfg.soundfont, cfg.sample_rate, cfg.gain, cfg.effects)
     crepe, onsets = Crepe(features.crepe_model), OnsetDetector()
     index, seed = control.CONTROL_SONG_INDEX, cfg.seeds[dataset]
-    plan, (mix_audio,) = control.render_song(dataset, index, cfg, seed, renderer, (MIX_TRACKS,))
+    plan, _, (mix_audio,) = render_song(dataset, index, seed, cfg, renderer, (MIX_TRACKS,))
     n_samples = len(mix_audio)
     mix = work / "mix.wav"
     sf.write(mix, mix_audio, cfg.sample_rate)
@@ -107,6 +132,10 @@ def diagnose(dataset: str, model: str, work: Path, params: dict) -> dict:
             out[p] = row
     finally:
         renderer.close()
+    if grid:
+        for p, (score, z) in grid_best(plan, mix, model, grid, work, gen).items():
+            out[p] |= {"grid_best": round(score, 3), "grid_best_z": z}
+            print(f"{dataset} pattern {p}: grid best {score:.3f} at z = {z}")
     return out
 
 
@@ -115,10 +144,12 @@ def main() -> None:
     parser.add_argument("--dataset", required=True, help="A1, A2, A3 or A4")
     parser.add_argument("--model", required=True, help="a model.pt")
     parser.add_argument("--out", help="default: experiments/results/control_diagnosis_<ds>.json")
+    parser.add_argument("--grid", type=int, default=7,
+                        help="grid points per latent axis for the grid best (0: none)")  # fmt: skip
     args = parser.parse_args()
     params = load_params()
     with tempfile.TemporaryDirectory(prefix="control_diagnosis_") as tmp:
-        result = diagnose(args.dataset, args.model, Path(tmp), params)
+        result = diagnose(args.dataset, args.model, Path(tmp), params, args.grid)
     out = Path(args.out or RESULTS / f"control_diagnosis_{args.dataset}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"model": args.model, "patterns": result}, indent=2) + "\n")
