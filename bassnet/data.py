@@ -12,6 +12,7 @@ were made (render: `valid_fraction`, seeded), so a song never straddles it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 import torch
 
 from bassnet.errors import DataError
-from bassnet.features.cqt import N_BINS, transpose_log_cqt
+from bassnet.features.cqt import BINS_PER_OCTAVE, LOG_FLOOR, N_BINS, transpose_log_cqt
 from bassnet.multires import WindowSpec, compress
 from bassnet.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
 
@@ -151,6 +152,18 @@ def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowS
     }
 
 
+def recolour_log_cqt(x: torch.Tensor, gain_db: np.ndarray, tilt_db: np.ndarray) -> torch.Tensor:
+    """Log |CQT| windows x (B, C, a, F) with window i's level moved by gain_db[i] dB and its
+    spectrum tilted by tilt_db[i] dB per octave about the middle bin. Bins at the log floor
+    (silence) stay there, and none is moved below it."""
+    octaves = (torch.arange(x.shape[-1]) - (x.shape[-1] - 1) / 2) / BINS_PER_OCTAVE
+    db = torch.from_numpy(gain_db)[:, None] + torch.from_numpy(tilt_db)[:, None] * octaves
+    floor = math.log(LOG_FLOOR)
+    # the shards hold float16: their floor lies a little off float32's; 0.01 nats covers it
+    shifted = (x + (db * math.log(10) / 20).to(x.dtype)[:, None, None, :]).clamp_min(floor)
+    return torch.where(x > floor + 0.01, shifted, x)
+
+
 class WindowSampler:
     """Random training windows with neighbours, from a rotating pool of shards."""
 
@@ -165,12 +178,15 @@ class WindowSampler:
         split: str = "train",
         remixer=None,
         transpose: int = 0,
+        mix_gain_db: float = 0.0,
+        mix_tilt_db: float = 0.0,
     ) -> None:
         self.shards, self.spec, self.neighbourhood = list(shards), spec, neighbourhood
         self.rng, self.level_floor_db, self.split = rng, level_floor_db, split
         self.remixer = remixer  # a bassnet.remix.Remixer: re-mix tracks that have stems
         self.max_shards = max_shards
         self.transpose = transpose  # semitones: see `batch`
+        self.mix_gain_db, self.mix_tilt_db = mix_gain_db, mix_tilt_db  # dB, dB/octave: `batch`
         order = self.rng.permutation(len(self.shards))
         self.loaded: dict[int, list[Track]] = {}
         for i in order[:max_shards]:
@@ -211,7 +227,10 @@ class WindowSampler:
         frames of them in the same track: {"x","y","targets","u","v","targets_v"}. With
         `transpose` T, each window and each neighbour is transposed by its own random whole
         number of semitones in [−T, T]: z, taken from the neighbour, must then say how the
-        bass relates to the mix (which chord degree), not in which key or register it lies."""
+        bass relates to the mix (which chord degree), not in which key or register it lies.
+        With `mix_gain_db` G or `mix_tilt_db` S, each mix window (x and u) gets its own random
+        gain in [−G, G] dB and tilt in [−S, S] dB per octave (`recolour_log_cqt`): z must
+        then not say how loud or bright the song's instruments are."""
         b = self.spec.expanded
         starts = np.array([len(t) - b + 1 for t in self.tracks])
         index = self.rng.choice(len(self.tracks), size=size, p=starts / starts.sum())
@@ -229,6 +248,11 @@ class WindowSampler:
         )
         if self.remixer is not None:
             self._remix(first, second, index, (start, neighbour), shifts)
+        if self.mix_gain_db or self.mix_tilt_db:
+            for part in (first, second):
+                gain = self.rng.uniform(-self.mix_gain_db, self.mix_gain_db, size)
+                tilt = self.rng.uniform(-self.mix_tilt_db, self.mix_tilt_db, size)
+                part["x"] = recolour_log_cqt(part["x"], gain, tilt)
         return {**first, "u": second["x"], "v": second["y"], "targets_v": second["targets"]}
 
     def _remix(self, first: dict, second: dict, index, starts: tuple, shifts: list) -> None:

@@ -163,6 +163,8 @@ def train(
         max_shards=cfg.max_shards_in_memory,
         remixer=Remixer(*cfg.remix, device) if cfg.remix else None,
         transpose=cfg.transpose,
+        mix_gain_db=cfg.mix_gain_db,
+        mix_tilt_db=cfg.mix_tilt_db,
     )
     if resumed:
         sampler.restore(resumed["shards_loaded"])

@@ -40,6 +40,11 @@ class TrainConfig:
     # whole semitones in [-transpose, transpose] (`bassnet.data.WindowSampler.batch`); 0: off,
     # as in the paper
     transpose: int = 0
+    # dB and dB per octave: each training window's mix and its neighbour's get their own random
+    # gain in [-mix_gain_db, mix_gain_db] and spectral tilt in [-mix_tilt_db, mix_tilt_db]
+    # (`bassnet.data.recolour_log_cqt`); 0: off, as in the paper
+    mix_gain_db: float = 0.0
+    mix_tilt_db: float = 0.0
 
     def __post_init__(self) -> None:
         from bassnet.multires import WindowSpec
@@ -69,6 +74,8 @@ class TrainConfig:
                 self.transpose, int
             )
             and 0 <= self.transpose <= 12,
+            "mix_gain_db must be from 0 to 40": 0 <= self.mix_gain_db <= 40,
+            "mix_tilt_db must be from 0 to 12": 0 <= self.mix_tilt_db <= 12,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),

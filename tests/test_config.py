@@ -54,3 +54,17 @@ def test_transpose_is_whole_semitones_up_to_an_octave():
     for bad in (-1, 13, 1.5):
         with pytest.raises(ConfigError, match="transpose"):
             dataclasses.replace(cfg, transpose=bad)
+
+
+def test_mix_recolouring_is_off_in_both_profiles_and_bounded():
+    import dataclasses
+
+    from bassnet.train_config import TrainConfig
+
+    for profile in ("default", "paper"):
+        cfg = TrainConfig.from_params(load_params(REPO_PARAMS, profile))
+        assert cfg.mix_gain_db == 0 and cfg.mix_tilt_db == 0
+    assert dataclasses.replace(cfg, mix_gain_db=8.7, mix_tilt_db=1.2).mix_tilt_db == 1.2
+    for field, bad in (("mix_gain_db", -1.0), ("mix_gain_db", 41.0), ("mix_tilt_db", 13.0)):
+        with pytest.raises(ConfigError, match=field):
+            dataclasses.replace(cfg, **{field: bad})

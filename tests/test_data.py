@@ -8,15 +8,15 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from bassnet.data import WindowSampler, WindowSet, read_tracks, shard_paths
+from bassnet.data import WindowSampler, WindowSet, read_tracks, recolour_log_cqt, shard_paths
 from bassnet.errors import DataError
-from bassnet.features.cqt import transpose_log_cqt
+from bassnet.features.cqt import LOG_FLOOR, transpose_log_cqt
 from bassnet.multires import WindowSpec
 
 SPEC = WindowSpec(8, 32)
 
 
-def sampler(shards, seed=0, neighbourhood=100, transpose=0):
+def sampler(shards, seed=0, neighbourhood=100, transpose=0, **recolour):
     return WindowSampler(
         shard_paths(shards),
         SPEC,
@@ -25,6 +25,7 @@ def sampler(shards, seed=0, neighbourhood=100, transpose=0):
         -100.0,
         4,
         transpose=transpose,
+        **recolour,
     )
 
 
@@ -88,6 +89,51 @@ def test_transposed_windows_keep_the_mix_bass_relation(a1_shards):
         top = f0[i, 0, voiced, :264].argmax(-1)
         inside = (top + 3 * k >= 0) & (top + 3 * k < 264)
         assert torch.equal(f0_moved[i, 0, voiced, :264].argmax(-1)[inside], (top + 3 * k)[inside])
+
+
+NATS_PER_DB = np.log(10) / 20  # log |CQT| is in nats: 20 dB is a factor of 10 in magnitude
+
+
+def test_recolouring_moves_the_level_and_tilts_the_spectrum_of_real_windows(a1_shards):
+    x = sampler(a1_shards).batch(3)["x"]  # real mix windows (3, C, a, 264), float16's floor
+    sounding = x > np.log(LOG_FLOOR) + 0.01
+    assert sounding.float().mean() > 0.2 and (~sounding).any()
+    out = recolour_log_cqt(x, np.array([6.0, -6.0, 0.0]), np.array([0.0, 0.0, 2.0]))
+    change = (out - x).double()
+
+    def moved_by(values, db):  # every value is a move of `db` dB
+        return values.numel() > 0 and (values - db * NATS_PER_DB).abs().max() < 1e-5
+
+    assert moved_by(change[0][sounding[0]], 6.0)
+    assert torch.equal(out[0][~sounding[0]], x[0][~sounding[0]])  # silence stays silent
+    loud = x[1] > np.log(LOG_FLOOR) + 1  # -6 dB (0.69 nats) does not reach the floor from here
+    assert moved_by(change[1][loud], -6.0) and (out[1] >= np.log(LOG_FLOOR) - 1e-6).all()
+    # 2 dB per octave about the middle of the 264 bins (131.5): bins 168 and 96 lie 36.5 and
+    # 35.5 bins (≈ an octave) above and below it
+    up, down = (sounding[2, :, :, b] for b in (168, 96))
+    assert moved_by(change[2, :, :, 168][up], 2 * 36.5 / 36)
+    assert moved_by(change[2, :, :, 96][down & (x[2, :, :, 96] > np.log(LOG_FLOOR) + 1)],
+                    -2 * 35.5 / 36)  # fmt: skip
+
+
+def _gain_db(plain: torch.Tensor, recoloured: torch.Tensor) -> np.ndarray:
+    """Per window, the mean change of its sounding bins in dB."""
+    sounding = plain > np.log(LOG_FLOOR) + 0.01
+    change = (recoloured - plain) * sounding
+    return (change.sum((1, 2, 3)) / sounding.sum((1, 2, 3)) / NATS_PER_DB).numpy()
+
+
+def test_recoloured_mixes_leave_the_bass_and_differ_from_their_neighbours(a1_shards):
+    plain = sampler(a1_shards).batch(40)
+    recoloured = sampler(a1_shards, mix_gain_db=9.0, mix_tilt_db=1.0).batch(40)
+    for key in ("y", "v"):  # the bass and its targets are not touched
+        assert torch.equal(plain[key], recoloured[key])
+    assert torch.equal(plain["targets"]["f0"], recoloured["targets"]["f0"])
+    gx, gu = _gain_db(plain["x"], recoloured["x"]), _gain_db(plain["u"], recoloured["u"])
+    assert np.abs(gx).max() <= 9.0 + 1.2 * 4 and np.abs(gx).std() > 2  # spread over ±9 dB
+    assert np.abs(gx - gu).mean() > 2  # the neighbour gets its own gain
+    off = sampler(a1_shards, mix_gain_db=0.0, mix_tilt_db=0.0).batch(40)
+    assert torch.equal(off["x"], plain["x"]) and torch.equal(off["u"], plain["u"])
 
 
 def _rewrite(shards, tmp_path, change):
