@@ -51,9 +51,10 @@ def _train(args: argparse.Namespace) -> None:
         }.items()
         if v is not None
     }
-    cfg = TrainConfig.from_params({**params, "train": {**params["train"], **overrides}})
-    model_cfg = model_config(params, args.window)
-    out = args.out or str(model_dir("models", Path(args.features).name, args.window, args.ablation))
+    model_cfg = model_config(params, args.window)  # checks the window first
+    name = model_dir("", Path(args.features).name, args.window, args.ablation).as_posix()
+    cfg = TrainConfig.from_params(params, model=name, overrides=overrides)
+    out = args.out or str(Path("models") / name)
     summary = train(
         args.features, out, model_cfg, cfg, ablation=args.ablation, progress=not args.quiet
     )
@@ -82,6 +83,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
         params["profile"], stage_minutes(args.datasets.split(",")),
         list(params.get("collections") or {}), train_cfg.collection_window,
+        params["train"].get("models") or {},
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}")
 

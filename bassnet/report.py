@@ -78,13 +78,15 @@ def run_evaluation(
     ablation_windows: list[str], datasets: list[str], eval_windows: int, folds: int, seed: int,
     profile: str, stage_minutes: dict[str, dict[str, float]] | None = None,
     collections: list[str] = (), collection_window: str = "40-40",
+    own_settings: dict[str, dict] | None = None,
 ) -> dict:  # fmt: skip
     """Evaluate every model, write the report, the figures, the metrics and the validation µ
     of each model (`latent_points.json`, the pad's map in `bassnet serve`); returns metrics.
     `stage_minutes` holds earlier stages' wall times by stage and dataset, for the report.
     `collections` are stem collections (params.yaml `collections`), each with one model at
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
-    and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4)."""
+    and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
+    models trained with their own settings (params.yaml `train.models`), named in the report."""
     from bassnet.figures import figure5, figure7
 
     started = time.perf_counter()
@@ -136,7 +138,8 @@ def run_evaluation(
     write_text(out / LATENT_POINTS, json.dumps(latent_points(evals)) + "\n")
     stages = {**(stage_minutes or {}), "evaluate": {"all": (time.perf_counter() - started) / 60}}
     write_text(out / "report.md", render_report(evals, minutes, datasets, profile, eval_windows,
-                                                folds, fig8, stages, collections))  # fmt: skip
+                                                folds, fig8, stages, collections,
+                                                own_settings))  # fmt: skip
     return metrics
 
 
@@ -206,7 +209,7 @@ WHY_NOT = [
 
 
 def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(),
-                  stages=None, collections=()) -> str:  # fmt: skip
+                  stages=None, collections=(), own_settings=None) -> str:  # fmt: skip
     """reports/report.md: Tables 1–3 with the paper's values, findings, figures, timings, and
     the stem collections' models."""
     lines = [
@@ -277,6 +280,7 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
         "",
         "Reading: the cross-entropies are averaged over all frames of all resolution channels of "
         "a window; f0 is a categorical over 264 CQT bins + unvoiced (chance: ln 265 = 5.58).",
+        *own_settings_note(own_settings or {}),
         "",
         f"## Table 2: QDA accuracy predicting the bass pattern from µ ({folds}-fold CV, "
         f"≈{eval_windows} validation windows per model)",
@@ -339,6 +343,21 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
     lines += ["", f"Together: {sum(totals):.1f} min (without `ship` and `control`, which run "
               "after this report)."]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def own_settings_note(own_settings: dict[str, dict]) -> list[str]:
+    """Report lines naming the models trained with their own settings (`train.models`)."""
+    if not own_settings:
+        return []
+    named = "; ".join(
+        f"{model} (" + ", ".join(f"{k} {v}" for k, v in settings.items()) + ")"
+        for model, settings in sorted(own_settings.items())
+    )
+    return [
+        "",
+        f"Trained with their own settings (params.yaml `train.models`): {named}. Their rows, and "
+        "the findings that compare them with other models, are not like for like.",
+    ]
 
 
 def _qda_table(evals, datasets, windows, ablation, reference) -> list[str]:

@@ -52,6 +52,9 @@ def model_dir(models: str | Path, dataset: str, window: str, ablation: bool = Fa
     return Path(models) / dataset / (slug + ("-ablation" if ablation else ""))
 
 
+# TrainConfig fields a model's summary leaves out: the others say how it was trained.
+UNRECORDED = ("windows", "ablation_windows", "collection_window", "device", "threads")
+
 # The source that defines what a training step computes: a checkpoint written by other code
 # (say, before a change to the objective) must not be resumed as if it were this run's.
 PACKAGE = Path(__file__).resolve().parent
@@ -247,6 +250,7 @@ def train(
         "device": device,
         "remix": list(cfg.remix) if cfg.remix and sampler.has_stems else None,
         "latent_region": region,
+        "train": {k: v for k, v in asdict(cfg).items() if k not in UNRECORDED},
     }
     write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     checkpoint.unlink(missing_ok=True)

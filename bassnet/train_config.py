@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bassnet.config import _build, _raise_failed, resolve_device
+from bassnet.config import _build, _deep_merge, _raise_failed, resolve_device
+from bassnet.errors import ConfigError
 
 RECONSTRUCTION_TERMS = ("mse", "f0", "level", "onset")  # the terms `loss_weights` may weigh
 
@@ -91,9 +92,21 @@ class TrainConfig:
         _raise_failed(checks, "train")
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> TrainConfig:
-        """Read the `train` section of loaded params."""
-        return _build(cls, params.get("train", {}), "train")
+    def from_params(
+        cls, params: dict[str, Any], model: str | None = None, overrides: dict | None = None
+    ) -> TrainConfig:
+        """Read the `train` section of loaded params. For one model (its folder under models/,
+        e.g. "A1/40-40"), its entry in `train.models` is merged over the section, then
+        `overrides` (the command line's) over both."""
+        section = dict(params.get("train", {}))
+        models = section.pop("models", None)
+        for key, entry in _check_models(models).items():  # a bad entry fails every stage
+            try:
+                _build(cls, _deep_merge(section, entry), "train")
+            except ConfigError as err:
+                raise ConfigError(f"train.models[{key}]: {err}") from err
+        entry = model_settings(models, model) if model else {}
+        return _build(cls, _deep_merge(_deep_merge(section, entry), overrides or {}), "train")
 
     def torch_device(self) -> str:
         """The device to train on."""
@@ -107,3 +120,24 @@ def model_config(params: dict[str, Any], window: str):
     section = dict(params.get("model", {}))
     section["window"] = str(window)
     return ModelConfig.from_dict(section)
+
+
+def model_settings(models: dict | None, model: str) -> dict[str, Any]:
+    """The `train.models` entry of one model ("A1/40-40"; "40/40" reads as "40-40"), or {}."""
+    dataset, _, window = model.partition("/")
+    return dict(_check_models(models).get(f"{dataset}/{window.replace('/', '-')}", {}))
+
+
+def _check_models(models: Any) -> dict[str, dict]:
+    """`train.models` as a dict of model folder → settings, or a ConfigError saying why not."""
+    if not models:
+        return {}
+    if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
+        raise ConfigError("train.models must map model folders like 'A1/40-40' to settings")
+    for key, entry in models.items():
+        parts = str(key).split("/")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"train.models: {key!r} is not a model folder like 'A1/40-40'")
+        if "models" in entry:
+            raise ConfigError(f"train.models[{key}]: an entry cannot hold `models`")
+    return models

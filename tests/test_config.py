@@ -68,3 +68,38 @@ def test_mix_recolouring_is_off_in_both_profiles_and_bounded():
     for field, bad in (("mix_gain_db", -1.0), ("mix_gain_db", 41.0), ("mix_tilt_db", 13.0)):
         with pytest.raises(ConfigError, match=field):
             dataclasses.replace(cfg, **{field: bad})
+
+
+def test_one_models_settings_merge_over_the_shared_ones_for_that_model_only():
+    from bassnet.train_config import TrainConfig
+
+    params = load_params(REPO_PARAMS, "default")
+    own = {"max_mini_epochs": 60, "transpose": 3, "loss_weights": {"onset": 2}}
+    params["train"] = {**params["train"], "models": {"A1/40-40": own}}
+    shared = TrainConfig.from_params(params)
+    a1 = TrainConfig.from_params(params, "A1/40-40")
+    assert (a1.max_mini_epochs, a1.transpose, a1.loss_weights) == (60, 3, {"onset": 2})
+    assert a1.learning_rate == shared.learning_rate  # what the entry leaves out stays shared
+    assert TrainConfig.from_params(params, "A1/40/40") == a1  # a window written either way
+    for other in ("A2/40-40", "A1/10-640", "A1/40-40-ablation"):
+        assert TrainConfig.from_params(params, other) == shared
+    # the command line's settings win over the entry
+    assert TrainConfig.from_params(params, "A1/40-40", {"max_mini_epochs": 2}).max_mini_epochs == 2
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ({"A1": {"seed": 1}}, "'A1' is not a model folder"),
+        ({"A1/40-40": 5}, "must map model folders"),
+        ({"A1/40-40": {"max_mini_epoch": 3}}, r"train.models\[A1/40-40\].*unknown keys"),
+        ({"A4/40-40": {"transpose": 20}}, r"train.models\[A4/40-40\].*transpose"),
+    ],
+)
+def test_a_bad_model_entry_is_named_whichever_model_is_built(models, message):
+    from bassnet.train_config import TrainConfig
+
+    params = load_params(REPO_PARAMS, "default")
+    params["train"] = {**params["train"], "models": models}
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig.from_params(params)  # the evaluation's view, say, not only A1's training

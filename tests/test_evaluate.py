@@ -67,7 +67,8 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     root = tiny_models
     metrics = run_evaluation(root / "models", root / "features", root / "reports",
                              root / "metrics.json", ["8/16"], ["8/16"], ["A1"], 40, 3, 0,
-                             "test", {"features": {"A1": 1.25}})  # fmt: skip
+                             "test", {"features": {"A1": 1.25}},
+                             own_settings={"A1/8-16": {"max_mini_epochs": 1}})  # fmt: skip
     assert set(metrics) == {"A1/8-16", "A1/8-16-ablation"}
     assert 0 <= metrics["A1/8-16"]["qda_accuracy"] <= 1
     assert metrics["A1/8-16"]["f0_cce"] > 0
@@ -78,6 +79,8 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     # the stage table: the features time passed in, the training time from summary.json
     assert "| features A1 | 1.2 |" in report and "| train A1 8/16 |" in report
     assert "| evaluate (all models, figures) |" in report
+    # a model trained with its own settings is named beside the tables
+    assert "`train.models`): A1/8-16 (max_mini_epochs 1). Their rows" in report
     # validation µ per model, for the serve pad: one point and one label per window
     points = json.loads((root / "reports/latent_points.json").read_text())
     assert set(points) == set(metrics)

@@ -119,6 +119,28 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(a1_shards
     assert summary["mini_epochs"] == 4
 
 
+def test_the_cli_trains_with_the_models_own_settings_and_records_them(a1_shards, tmp_path):
+    from bassnet.cli import main
+
+    params = yaml.safe_load(_params_file(tmp_path, 2).read_text())
+    # the model's folder: the features folder's name (the dataset) and the window
+    params["profiles"]["default"]["train"]["models"] = {
+        f"{a1_shards.name}/8-16": {"max_mini_epochs": 1, "transpose": 2},
+        f"{a1_shards.name}/8-16-ablation": {"max_mini_epochs": 3},
+    }
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(params))
+    for ablation, mini_epochs, transpose in ((False, 1, 2), (True, 3, 0)):
+        out = tmp_path / f"model{ablation}"
+        argv = ["train", "--features", str(a1_shards), "--window", "8/16", "--out", str(out),
+                "--params", str(path), "-q"] + ["--ablation"] * ablation  # fmt: skip
+        assert main(argv) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["mini_epochs"] == summary["train"]["max_mini_epochs"] == mini_epochs
+        assert summary["train"]["transpose"] == transpose
+        assert summary["train"]["learning_rate"] == 3e-3  # shared
+
+
 def test_a_checkpoint_of_other_settings_is_not_resumed(a1_shards, tiny_train_cfg, tmp_path,
                                                        capsys):  # fmt: skip
     torch.save({"fingerprint": "other settings"}, tmp_path / "checkpoint")

@@ -68,6 +68,7 @@ def ship(
             "config": state["config"],
             "mini_epochs": summary.get("mini_epochs"),
             "instances": summary.get("instances"),
+            "training": training_text(summary.get("train", {})),
             "validation": {k: round(v, 4) for k, v in state.get("val", {}).items()},
             "qda_accuracy": evaluated.get("qda_accuracy"),
             "qda_chance": evaluated.get("chance"),
@@ -77,6 +78,19 @@ def ship(
     write_text(out_dir / CARD_JSON.name, json.dumps(cards, indent=2) + "\n")
     write_text(out_dir / "MODEL_CARD.md", model_card(cards))
     return cards
+
+
+def training_text(train: dict) -> str:
+    """What a model's training added to Eq. (9), from its summary's `train` settings: e.g.
+    "Eq. (9), onset ×2; transposed ±3 semitones"."""
+    weights = ", ".join(f"{k} ×{v:g}" for k, v in sorted((train.get("loss_weights") or {}).items()))
+    parts = [f"Eq. (9), {weights}" if weights else "Eq. (9)"]
+    if train.get("transpose"):
+        parts.append(f"transposed ±{train['transpose']} semitones")
+    if train.get("mix_gain_db") or train.get("mix_tilt_db"):
+        gain, tilt = train.get("mix_gain_db", 0), train.get("mix_tilt_db", 0)
+        parts.append(f"mix gain ±{gain:g} dB, tilt ±{tilt:g} dB/oct")
+    return "; ".join(parts)
 
 
 def _num(value, digits: int = 3) -> str:
@@ -92,9 +106,9 @@ def model_card(cards: dict[str, dict]) -> str:
         "Each is the VGAE of Grachten et al. (2020) trained by this project's pipeline on one",
         "artificial dataset (paper §5.1; rendered with FluidSynth and FluidR3_GM).",
         "",
-        "| name | data | window | profile | size | mini-epochs × instances | val f0 CCE | "
-        "val KL | QDA (chance) | default z |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| name | data | window | profile | size | mini-epochs × instances | training | "
+        "val f0 CCE | val KL | QDA (chance) | default z |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in cards.items():
         cfg = c["config"]
@@ -103,7 +117,7 @@ def model_card(cards: dict[str, dict]) -> str:
         lines.append(
             f"| {name} | {c['dataset']} | {c['window']} | {c['profile']} "
             f"| {cfg['blocks']} blocks × {cfg['maps']} maps, {c['bytes'] / 1e6:.1f} MB "
-            f"| {c['mini_epochs']} × {c['instances']} "
+            f"| {c['mini_epochs']} × {c['instances']} | {c['training']} "
             f"| {_num(c['validation'].get('f0'))} | {_num(c['validation'].get('kl_prior'))} "
             f"| {_num(c['qda_accuracy'])} ({_num(c['qda_chance'])}) | ({centre}) |"
         )

@@ -19,8 +19,9 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
     (tmp_path / "models/A1/10-40").mkdir(parents=True)
     model.save(tmp_path / "models/A1/10-40/model.pt", val={"f0": 2.0}, latent_region=region)
     (tmp_path / "models/A1/10-40/summary.json").write_text(
-        json.dumps({"mini_epochs": 3, "instances": 60})
-    )
+        json.dumps({"mini_epochs": 3, "instances": 60, "train": {
+            "transpose": 3, "loss_weights": {"onset": 2}, "mix_gain_db": 0, "mix_tilt_db": 0}})
+    )  # fmt: skip
     latent = {"A1/10-40": {"points": [[0.1, 0.2], [0.3, -0.1]], "labels": [1, 2]}}
     (tmp_path / "latent.json").write_text(json.dumps(latent))
     cards = ship(tmp_path / "models", ["A1"], "10-40", "default", None, tmp_path / "out",
@@ -37,7 +38,10 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
     assert stored["state_dict"]["latent_weight"].dtype == torch.float16
     assert stored["latent_map"] == latent["A1/10-40"]  # the pad's map travels with the model
     assert json.loads((tmp_path / "out/models.json").read_text()) == cards
-    assert "| A1 | A1 | 10/40 | default |" in (tmp_path / "out/MODEL_CARD.md").read_text()
+    card = (tmp_path / "out/MODEL_CARD.md").read_text()
+    assert "| A1 | A1 | 10/40 | default |" in card
+    # how the model was trained beyond Eq. (9), from its summary's settings
+    assert "| 3 × 60 | Eq. (9), onset ×2; transposed ±3 semitones |" in card
     with pytest.raises(DataError, match="no trained model"):
         ship(tmp_path / "models", ["A2"], "10-40", "default", None, tmp_path / "out")
 
