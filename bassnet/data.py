@@ -129,16 +129,19 @@ def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowS
     b = spec.expanded
     shift = np.zeros(len(index), dtype=int) if semitones is None else semitones
 
-    def rows(field: str, transpose) -> np.ndarray:
-        return np.stack([transpose(getattr(tracks[i], field)[s : s + b], int(k))
-                         for i, s, k in zip(index, start, shift, strict=True)])  # fmt: skip
+    def rows(field: str, transpose=None) -> np.ndarray:
+        # level and onset are per frame, not per bin: transposition leaves them as they are
+        windows = [getattr(tracks[i], field)[s : s + b] for i, s in zip(index, start, strict=True)]
+        if transpose is not None:
+            windows = [transpose(w, int(k)) for w, k in zip(windows, shift, strict=True)]
+        return np.stack(windows)
 
     def spectra(field: str) -> torch.Tensor:
         frames = rows(field, transpose_log_cqt).astype(np.float32, copy=False)
         return compress(torch.from_numpy(frames), spec, axis=1)
 
     def frame_values(field: str) -> torch.Tensor:
-        return torch.from_numpy(rows(field, lambda r, k: r).astype(np.float32, copy=False))
+        return torch.from_numpy(rows(field).astype(np.float32, copy=False))
 
     return {
         "x": spectra("mix"),

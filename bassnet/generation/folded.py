@@ -77,7 +77,7 @@ class FoldedBassNet:
         h = fx * fz
         for i, block in enumerate(self.dec_y):
             h = block(h, relu=i < len(self.dec_y) - 1)  # the output block stays linear
-        return h * self.config.cqt_std + self.config.cqt_mean
+        return self.model.destandardise(h)
 
 
 # What the generation functions take: the trained model, or its folded generation path.

@@ -109,7 +109,7 @@ class MixReader:
         return audio[start16 - offset : stop16 - offset]
 
 
-def load_model(path: Path) -> FoldedBassNet:
+def load_folded(path: Path) -> FoldedBassNet:
     """A BassNet checkpoint ready for generation (blocks folded, see `folded`), or a DataError
     saying why the file is not one."""
     if not path.is_file():
@@ -234,7 +234,7 @@ def generate_files(
         raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
     started = time.perf_counter()
     model_path = Path(model_path)
-    model = load_model(model_path)
+    model = load_folded(model_path)
     mix = MixReader(mix_path)
     if mix.seconds > cfg.max_hours * 3600:
         raise AudioError(

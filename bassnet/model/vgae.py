@@ -86,9 +86,7 @@ class BassNet(nn.Module):
 
     def generate_from_factors(self, fx: torch.Tensor, fz: torch.Tensor) -> torch.Tensor:
         """dec_y(fx ⊙ fz): ŷ (B, C, a, F); fz (B or 1, n, a, F) broadcasts over the batch."""
-        return self.enc_y.decode(fx * fz, linear_output=True) * self.config.cqt_std + (
-            self.config.cqt_mean
-        )
+        return self.destandardise(self.enc_y.decode(fx * fz, linear_output=True))
 
     def descriptors(self, y_hat: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits of f0 (B, C, a, F + 1; last class unvoiced), level and onset (B, C, a)."""
@@ -99,6 +97,10 @@ class BassNet(nn.Module):
         # channels-last tensors take oneDNN's faster convolutions on CPU (≈1.3× per step)
         v = (v - self.config.cqt_mean) / self.config.cqt_std
         return v.contiguous(memory_format=torch.channels_last)
+
+    def destandardise(self, h: torch.Tensor) -> torch.Tensor:
+        """The network's scale → log magnitudes (B, C, a, F): the inverse of `standardise`."""
+        return h * self.config.cqt_std + self.config.cqt_mean
 
     @staticmethod
     def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

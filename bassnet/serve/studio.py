@@ -46,7 +46,7 @@ from bassnet.generation.notes import curves_to_notes
 from bassnet.generation.pipeline import (
     MixReader,
     _Synth,
-    load_model,
+    load_folded,
     point_or_centre,
     region_warning,
 )
@@ -158,7 +158,7 @@ class Studio:
         if entry is None:
             raise NotFound(f"no model {name!r} (known: {', '.join(self.models)})")
         if entry.model is None:
-            entry.model = load_model(entry.path)
+            entry.model = load_folded(entry.path)
             entry.region = entry.model.extra.get("latent_region")
             latent = entry.model.extra.get("latent_map") or self._latent_points(entry.latent_key)
             if latent and latent.get("points"):

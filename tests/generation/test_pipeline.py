@@ -8,7 +8,7 @@ import soundfile as sf
 from bassnet.cli import main
 from bassnet.errors import AudioError, DataError
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.pipeline import MixReader, generate_files, load_model, song_curves
+from bassnet.generation.pipeline import MixReader, generate_files, load_folded, song_curves
 from tests.generation.conftest import tone
 
 
@@ -34,7 +34,7 @@ def test_segments_give_the_same_curves_as_one_pass(a1_song, small_model):
     audio, sr = sf.read(mix, dtype="float32")
     long = mix.parent / "long.wav"
     sf.write(long, np.concatenate([audio] * 3), sr)  # ≈24 s: three segments of 10 s
-    model = load_model(small_model)
+    model = load_folded(small_model)
     reader = MixReader(long)
     z = lambda t: np.zeros((len(t), 2), np.float32)  # noqa: E731
     pieces = song_curves(model, reader, z, GenerateConfig(segment_s=10), progress=False)

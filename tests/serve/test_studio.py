@@ -9,7 +9,7 @@ import soundfile as sf
 
 from bassnet.errors import AudioError, ConfigError
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.pipeline import MixReader, load_model, song_curves
+from bassnet.generation.pipeline import MixReader, load_folded, song_curves
 from bassnet.serve.pad import pad_extent, pad_png
 from bassnet.serve.studio import NotFound, TooLarge
 from tests.serve.conftest import make_studio
@@ -35,7 +35,7 @@ def test_the_pad_gives_the_same_curves_as_bassnet_generate(studio):
     result = studio.generate(song_id, MODEL, z=z)
     entry, song = studio.model(MODEL), studio.song(song_id)
     mine = studio._curves(entry, song, np.zeros(1), np.array([z], np.float32))
-    reference = song_curves(load_model(entry.path), MixReader(song.path),
+    reference = song_curves(load_folded(entry.path), MixReader(song.path),
                             lambda t: np.tile(np.float32(z), (len(t), 1)), GenerateConfig(),
                             progress=False)  # fmt: skip
     # equal up to float noise: oneDNN's sums differ with the batch's composition
