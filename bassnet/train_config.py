@@ -99,13 +99,13 @@ class TrainConfig:
         e.g. "A1/40-40"), its entry in `train.models` is merged over the section, then
         `overrides` (the command line's) over both."""
         section = dict(params.get("train", {}))
-        models = section.pop("models", None)
-        for key, entry in _check_models(models).items():  # a bad entry fails every stage
+        models = _check_models(section.pop("models", None))
+        for key, entry in models.items():  # a bad entry fails every stage
             try:
                 _build(cls, _deep_merge(section, entry), "train")
             except ConfigError as err:
                 raise ConfigError(f"train.models[{key}]: {err}") from err
-        entry = model_settings(models, model) if model else {}
+        entry = models.get(model_key(model), {}) if model else {}
         return _build(cls, _deep_merge(_deep_merge(section, entry), overrides or {}), "train")
 
     def torch_device(self) -> str:
@@ -122,10 +122,10 @@ def model_config(params: dict[str, Any], window: str):
     return ModelConfig.from_dict(section)
 
 
-def model_settings(models: dict | None, model: str) -> dict[str, Any]:
-    """The `train.models` entry of one model ("A1/40-40"; "40/40" reads as "40-40"), or {}."""
+def model_key(model: str) -> str:
+    """A model's key in `train.models`: "A1/40/40" and "A1/40-40" both read as "A1/40-40"."""
     dataset, _, window = model.partition("/")
-    return dict(_check_models(models).get(f"{dataset}/{window.replace('/', '-')}", {}))
+    return f"{dataset}/{window.replace('/', '-')}"
 
 
 def _check_models(models: Any) -> dict[str, dict]:
