@@ -51,8 +51,9 @@ def _train(args: argparse.Namespace) -> None:
         }.items()
         if v is not None
     }
-    model_cfg = model_config(params, args.window)  # checks the window first
+    model_config(params, args.window)  # checks the window first
     name = model_dir("", Path(args.features).name, args.window, args.ablation).as_posix()
+    model_cfg = model_config(params, args.window, name)
     cfg = TrainConfig.from_params(params, model=name, overrides=overrides)
     out = args.out or str(Path("models") / name)
     summary = train(
@@ -216,13 +217,16 @@ def _control(args: argparse.Namespace) -> None:
     control = ControlConfig.from_params(params)
     if args.songs is not None:  # the command line overrides params.yaml, checked alike
         control = dataclasses.replace(control, heldout_songs=args.songs)
+    if args.test_songs is not None:
+        control = dataclasses.replace(control, test_songs=args.test_songs)
     result = control_check(resolve(args.model), args.dataset, cfg, cfg.seeds[args.dataset],
                            control.heldout_songs, args.out, args.figure,
-                           _generate_config(args))  # fmt: skip
+                           _generate_config(args), control.test_songs)  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
     scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
-    print(f"control {args.dataset} ({result['kind']}): {scores}; mean {result['mean']:.0%}")
+    print(f"control {args.dataset} ({result['kind']}, {control.test_songs} songs): {scores}; "
+          f"mean {result['mean']:.0%}")  # fmt: skip
 
 
 def _manifest(args: argparse.Namespace) -> None:
@@ -350,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     control.add_argument("--songs", type=int,
                          help="held-out songs rendered for the centroids of µ "
                          "(default: params.yaml control.heldout_songs)")  # fmt: skip
+    control.add_argument("--test-songs", type=int,
+                         help="new songs the bass is generated for at each centroid, scores "
+                         "averaged (default: params.yaml control.test_songs)")  # fmt: skip
     control.add_argument("--params", help="params file (default: ./params.yaml)")
     control.set_defaults(func=_control)
 

@@ -345,12 +345,23 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
     return "\n".join(lines) + "\n"
 
 
+def _flat(settings: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """Nested settings as (dotted key, value) pairs: {"model": {"maps": 16}} → model.maps 16."""
+    pairs: list[tuple[str, object]] = []
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            pairs += _flat(value, f"{prefix}{key}.")
+        else:
+            pairs.append((f"{prefix}{key}", value))
+    return pairs
+
+
 def own_settings_note(own_settings: dict[str, dict]) -> list[str]:
     """Report lines naming the models trained with their own settings (`train.models`)."""
     if not own_settings:
         return []
     named = "; ".join(
-        f"{model} (" + ", ".join(f"{k} {v}" for k, v in settings.items()) + ")"
+        f"{model} (" + ", ".join(f"{k} {v}" for k, v in _flat(settings)) + ")"
         for model, settings in sorted(own_settings.items())
     )
     return [

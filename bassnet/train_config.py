@@ -102,10 +102,11 @@ class TrainConfig:
         models = _check_models(section.pop("models", None))
         for key, entry in models.items():  # a bad entry fails every stage
             try:
-                _build(cls, _deep_merge(section, entry), "train")
+                _build(cls, _deep_merge(section, _train_part(entry)), "train")
+                model_config(params, key.split("/")[1].removesuffix("-ablation"), key)
             except ConfigError as err:
                 raise ConfigError(f"train.models[{key}]: {err}") from err
-        entry = models.get(model_key(model), {}) if model else {}
+        entry = _train_part(models.get(model_key(model), {})) if model else {}
         return _build(cls, _deep_merge(_deep_merge(section, entry), overrides or {}), "train")
 
     def torch_device(self) -> str:
@@ -113,13 +114,23 @@ class TrainConfig:
         return resolve_device(self.device)
 
 
-def model_config(params: dict[str, Any], window: str):
-    """The `model` section of loaded params as a ModelConfig for one window size."""
+def model_config(params: dict[str, Any], window: str, model: str | None = None):
+    """The `model` section of loaded params as a ModelConfig for one window size; for one
+    model (its folder under models/), with the `model` settings of its `train.models` entry
+    merged over the section."""
     from bassnet.model import ModelConfig
 
     section = dict(params.get("model", {}))
+    if model:
+        models = params.get("train", {}).get("models") or {}
+        section = _deep_merge(section, models.get(model_key(model), {}).get("model", {}))
     section["window"] = str(window)
     return ModelConfig.from_dict(section)
+
+
+def _train_part(entry: dict) -> dict:
+    """A `train.models` entry without its `model` settings: what it changes in `train`."""
+    return {k: v for k, v in entry.items() if k != "model"}
 
 
 def model_key(model: str) -> str:
@@ -140,4 +151,6 @@ def _check_models(models: Any) -> dict[str, dict]:
             raise ConfigError(f"train.models: {key!r} is not a model folder like 'A1/40-40'")
         if "models" in entry:
             raise ConfigError(f"train.models[{key}]: an entry cannot hold `models`")
+        if not isinstance(entry.get("model", {}), dict):
+            raise ConfigError(f"train.models[{key}]: `model` must map model settings to values")
     return models

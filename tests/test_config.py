@@ -87,6 +87,20 @@ def test_one_models_settings_merge_over_the_shared_ones_for_that_model_only():
     assert TrainConfig.from_params(params, "A1/40-40", {"max_mini_epochs": 2}).max_mini_epochs == 2
 
 
+def test_one_models_model_settings_merge_over_the_model_section_for_that_model_only():
+    from bassnet.train_config import TrainConfig, model_config
+
+    params = load_params(REPO_PARAMS, "default")
+    entry = {"max_mini_epochs": 30, "model": {"maps": 16}}
+    params["train"] = {**params["train"], "models": {"A1/40-40": entry}}
+    assert model_config(params, "40/40", "A1/40-40").maps == 16
+    assert model_config(params, "40/40", "A1/40-40").blocks == params["model"]["blocks"]
+    for other in ("A2/40-40", "A1/40-40-ablation", None):
+        assert model_config(params, "40/40", other).maps == params["model"]["maps"]
+    # the entry's `model` settings are not train's
+    assert TrainConfig.from_params(params, "A1/40-40").max_mini_epochs == 30
+
+
 @pytest.mark.parametrize(
     ("models", "message"),
     [
@@ -94,6 +108,10 @@ def test_one_models_settings_merge_over_the_shared_ones_for_that_model_only():
         ({"A1/40-40": 5}, "must map model folders"),
         ({"A1/40-40": {"max_mini_epoch": 3}}, r"train.models\[A1/40-40\].*unknown keys"),
         ({"A4/40-40": {"transpose": 20}}, r"train.models\[A4/40-40\].*transpose"),
+        ({"A4/40-40": {"model": {"maps": 0}}}, r"train.models\[A4/40-40\].*maps"),
+        ({"A4/40-40": {"model": {"mapz": 16}}}, r"train.models\[A4/40-40\].*unknown keys"),
+        ({"A4/40-40-ablation": {"model": 16}}, r"`model` must map"),
+        ({"A4/50": {"seed": 1}}, r"train.models\[A4/50\].*window"),
     ],
 )
 def test_a_bad_model_entry_is_named_whichever_model_is_built(models, message):

@@ -161,3 +161,12 @@ def test_relative_pitch_grid_and_figure8(a1_shards, tmp_path):
     assert all(0 <= h.sum() <= 1 + 1e-9 for h in generated.values())
     figure8(data, generated, "test", tmp_path / "fig8.png")
     assert (tmp_path / "fig8.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_report_names_a_models_own_model_settings_by_their_dotted_keys():
+    from bassnet.report import own_settings_note
+
+    note = " ".join(own_settings_note({"A1/40-40": {"transpose": 3, "model": {"maps": 16},
+                                                    "loss_weights": {"onset": 2}}}))  # fmt: skip
+    assert "A1/40-40 (transpose 3, model.maps 16, loss_weights.onset 2)" in note
+    assert own_settings_note({}) == []

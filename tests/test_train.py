@@ -125,12 +125,13 @@ def test_the_cli_trains_with_the_models_own_settings_and_records_them(a1_shards,
     params = yaml.safe_load(_params_file(tmp_path, 2).read_text())
     # the model's folder: the features folder's name (the dataset) and the window
     params["profiles"]["default"]["train"]["models"] = {
-        f"{a1_shards.name}/8-16": {"max_mini_epochs": 1, "transpose": 2},
+        f"{a1_shards.name}/8-16": {"max_mini_epochs": 1, "transpose": 2, "model": {"maps": 16}},
         f"{a1_shards.name}/8-16-ablation": {"max_mini_epochs": 3},
     }
     path = tmp_path / "models.yaml"
     path.write_text(yaml.safe_dump(params))
-    for ablation, mini_epochs, transpose in ((False, 1, 2), (True, 3, 0)):
+    shared_maps = params["profiles"]["default"]["model"]["maps"]
+    for ablation, mini_epochs, transpose, maps in ((False, 1, 2, 16), (True, 3, 0, shared_maps)):
         out = tmp_path / f"model{ablation}"
         argv = ["train", "--features", str(a1_shards), "--window", "8/16", "--out", str(out),
                 "--params", str(path), "-q"] + ["--ablation"] * ablation  # fmt: skip
@@ -139,6 +140,7 @@ def test_the_cli_trains_with_the_models_own_settings_and_records_them(a1_shards,
         assert summary["mini_epochs"] == summary["train"]["max_mini_epochs"] == mini_epochs
         assert summary["train"]["transpose"] == transpose
         assert summary["train"]["learning_rate"] == 3e-3  # shared
+        assert torch.load(out / "model.pt", weights_only=False)["config"]["maps"] == maps
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(a1_shards, tiny_train_cfg, tmp_path,

@@ -66,11 +66,18 @@ def test_the_control_command_writes_scores_audio_and_a_figure(tiny_a1_model, tmp
     metrics = tmp_path / "control.json"
     code = main(["control", "--model", str(tiny_a1_model), "--dataset", "A1",
                  "--out", str(tmp_path / "audio"), "--metrics", str(metrics),
-                 "--figure", str(tmp_path / "control.png"), "--songs", "2"])  # fmt: skip
+                 "--figure", str(tmp_path / "control.png"), "--songs", "2",
+                 "--test-songs", "2"])  # fmt: skip
     assert code == 0
     result = json.loads(metrics.read_text())
     assert result["kind"] == "pitch" and set(result["scores"]) <= {"1", "2", "3"}
     assert all(0.0 <= v <= 1.0 for v in result["scores"].values())
+    # two different test songs, and each pattern's score is the mean of theirs
+    songs = result["songs"]
+    assert len(songs) == 2 and songs[0]["index"] != songs[1]["index"]
+    for p, v in result["scores"].items():
+        assert v == pytest.approx((songs[0]["scores"][p] + songs[1]["scores"][p]) / 2)
+    assert len(list((tmp_path / "audio").glob("*.mix.wav"))) == 1  # the first song's only
     assert (tmp_path / "control.png").stat().st_size > 0
     assert list((tmp_path / "audio").glob("A1_control.pattern*.mid"))
 
@@ -87,6 +94,8 @@ def test_the_control_command_refuses_a_bad_song_count(tmp_path, capsys):
     assert "control: heldout_songs must be >= 1" in capsys.readouterr().err
     assert main([*args[:-2], "--songs", "-1"]) != 0  # the flag is checked alike (params.yaml)
     assert "heldout_songs must be >= 1" in capsys.readouterr().err
+    assert main([*args[:-2], "--test-songs", "0"]) != 0
+    assert "test_songs must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "control.json").exists()
 
 
