@@ -225,7 +225,8 @@ def _control(args: argparse.Namespace) -> None:
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
     scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
-    print(f"control {args.dataset} ({result['kind']}, {control.test_songs} songs): {scores}; "
+    songs = f"{control.test_songs} song{'s' * (control.test_songs != 1)}"
+    print(f"control {args.dataset} ({result['kind']}, {songs}): {scores}; "
           f"mean {result['mean']:.0%}")  # fmt: skip
 
 
