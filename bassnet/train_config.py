@@ -122,7 +122,7 @@ def model_config(params: dict[str, Any], window: str, model: str | None = None):
 
     section = dict(params.get("model", {}))
     if model:
-        models = params.get("train", {}).get("models") or {}
+        models = _check_models(params.get("train", {}).get("models"))
         section = _deep_merge(section, models.get(model_key(model), {}).get("model", {}))
     section["window"] = str(window)
     return ModelConfig.from_dict(section)

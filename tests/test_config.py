@@ -121,3 +121,12 @@ def test_a_bad_model_entry_is_named_whichever_model_is_built(models, message):
     params["train"] = {**params["train"], "models": models}
     with pytest.raises(ConfigError, match=message):
         TrainConfig.from_params(params)  # the evaluation's view, say, not only A1's training
+
+
+def test_the_model_sections_view_of_a_malformed_models_entry_is_a_named_error():
+    from bassnet.train_config import model_config
+
+    params = load_params(REPO_PARAMS, "default")
+    params["train"] = {**params["train"], "models": [{"maps": 16}]}
+    with pytest.raises(ConfigError, match="train.models must map model folders"):
+        model_config(params, "40/40", "A1/40-40")  # `bassnet train` reads it before `train`

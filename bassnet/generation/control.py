@@ -179,7 +179,8 @@ def control_check(
                     model_path, dataset, index, seed, render_cfg, renderer, centroids,
                     folder, cfg or GenerateConfig(),
                 )  # fmt: skip
-                panels = panels or drawn
+                if k == 0:  # the figure shows the first song
+                    panels = drawn
                 tempo = round(60e6 / plan.tempo_us, 1)
                 per_song.append({"index": index, "tempo_bpm": tempo, "scores": scores})
     finally:
