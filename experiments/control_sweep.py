@@ -15,8 +15,10 @@ and mean. `--minutes` caps the whole training phase: a run started late gets the
 as its `train.max_minutes` (it stops early and keeps its best model).
 
 On a GPU machine without FluidSynth, train there (`--no-score`, `--device cuda`) and score the
-returned OUT here (`--score-only`). Session 13 ran 33 A4 runs this way on an H100 in ≈10 min
-(24 at once, 30 mini-epochs each in ≈2.3 min); scoring takes ≈50 s per model on 2 cores.
+returned OUT here (`--score-only`); training on CUDA imports nnAudio and dvclive, which that
+machine's image may lack (carry them). Session 13 ran 33 A4 runs so, with this script's scratch
+precursor, on an H100 in ≈10 min (24 at once: 30 mini-epochs of 8 maps in ≈2.3 min each);
+`bassnet control` takes ≈50 s per model on 2 cores.
 
     python experiments/control_sweep.py --dataset A4 --configs sweep.json --out /tmp/sweep
 """

@@ -151,7 +151,7 @@ def heldout_centroids(model, dataset: str, render_cfg, seed: int, songs: int,
 
 def control_check(
     model_path: str | Path, dataset: str, render_cfg, seed: int, songs: int,
-    out_dir: str | Path, figure: str | Path | None = None, cfg=None, test_songs: int = 1,
+    out_dir: str | Path, figure: str | Path | None = None, cfg=None, test_songs: int = 5,
 ) -> dict:  # fmt: skip
     """Steps 1–3 above for one model, the centroids from `songs` held-out songs, the scores
     over `test_songs` new songs; writes the first test song's mix and each bass generated for
