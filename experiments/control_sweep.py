@@ -85,16 +85,14 @@ def train_one(config: dict, out: Path, base: dict, device: str, deadline: float 
     if minutes is not None and minutes < 1:
         return "skipped: no time left"
     params = config_params(base, config, device, minutes)
-    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    cmd = BASSNET + ["train", "--features", str(config["features"]),
-                     "--window", config.get("window", "40-40"), "--out", str(folder / "model"),
-                     "--params", str(folder / "params.yaml"), "-q"]  # fmt: skip
+    write_text(folder / "params.yaml", yaml.safe_dump(params, sort_keys=False))
+    args = ["train", "--features", str(config["features"]), "--window",
+            config.get("window", "40-40"), "--out", str(folder / "model"),
+            "--params", str(folder / "params.yaml"), "-q"]  # fmt: skip
     if config.get("ablation"):
-        cmd.append("--ablation")
-    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    (folder / "train.log").write_text(run.stdout + run.stderr)
-    lines = (run.stdout + run.stderr).strip().splitlines() or [""]
-    return lines[-1] if run.returncode == 0 else f"failed ({run.returncode}): {lines[-1]}"
+        args.append("--ablation")
+    ok, line = _bassnet(args, folder / "train.log")
+    return line if ok else f"failed: {line}"
 
 
 def score_one(config: dict, out: Path, songs: list[str]) -> dict | str:
@@ -104,15 +102,22 @@ def score_one(config: dict, out: Path, songs: list[str]) -> dict | str:
     model = folder / "model" / "model.pt"
     if not model.is_file():
         return "no model to score"
-    run = subprocess.run(BASSNET + ["control", "--model", str(model), "--dataset",
-                                    config["dataset"], "--out", str(folder / "control"),
-                                    "--metrics", str(folder / "control.json"), "--params",
-                                    str(folder / "params.yaml"), *songs],
-                         cwd=ROOT, capture_output=True, text=True)  # fmt: skip
-    if run.returncode != 0:
-        lines = (run.stdout + run.stderr).strip().splitlines() or [""]
-        return f"control failed ({run.returncode}): {lines[-1]}"
+    ok, line = _bassnet(["control", "--model", str(model), "--dataset", config["dataset"],
+                         "--out", str(folder / "control"), "--metrics",
+                         str(folder / "control.json"), "--params",
+                         str(folder / "params.yaml"), *songs], folder / "control.log")  # fmt: skip
+    if not ok:
+        return f"control failed: {line}"
     return json.loads((folder / "control.json").read_text())
+
+
+def _bassnet(args: list[str], log: Path) -> tuple[bool, str]:
+    """Run `bassnet ARGS` from the checkout, its output to `log`: (succeeded, its last line,
+    with the exit status if it failed)."""
+    run = subprocess.run(BASSNET + args, cwd=ROOT, capture_output=True, text=True)
+    write_text(log, run.stdout + run.stderr)
+    last = ((run.stdout + run.stderr).strip().splitlines() or [""])[-1]
+    return run.returncode == 0, last if run.returncode == 0 else f"({run.returncode}) {last}"
 
 
 def main(argv: list[str] | None = None) -> dict:
