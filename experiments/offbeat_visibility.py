@@ -11,8 +11,10 @@ this measures the off-beat contrast in the drums alone and in the mix: the mean 
 top octave (2.2–4.4 kHz) over the 3 frames from each off-beat eighth, minus the same a sixteenth
 later, where no drum starts. With `--control FILE` (what `bassnet control --metrics` wrote for
 an A4 model, over the same songs) each song's pattern-4 (eighths) score stands beside it.
+Visibility turned out not to be what the eighths lack: with every eighth marked in the mix, a
+model still did not play them (README, session 14's A4 block).
 
-    python experiments/offbeat_visibility.py --control metrics/control/A4.json
+    python experiments/offbeat_visibility.py --control experiments/results/control_A4_16maps.json
 
 Writes experiments/results/offbeat_visibility.json; ≈10 s a song on 2 cores.
 """
