@@ -73,7 +73,7 @@ def measure(songs: int, params: dict, control: dict | None = None) -> list[dict]
                    "mix": round(offbeat_contrast(mix, beat_s), 3)}  # fmt: skip
             if index in per_song:
                 row["eighths_score"] = per_song[index]["scores"][EIGHTHS_PATTERN]
-            print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
+            print(", ".join(f"{key} {value}" for key, value in row.items()), flush=True)
             rows.append(row)
     finally:
         renderer.close()
