@@ -39,7 +39,7 @@ def _features(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from bassnet.config import load_params
     from bassnet.train import model_dir, train
-    from bassnet.train_config import TrainConfig, model_config
+    from bassnet.train_config import TrainConfig, control_model, model_config
 
     params = load_params(args.params, args.profile)
     overrides = {
@@ -51,8 +51,18 @@ def _train(args: argparse.Namespace) -> None:
         }.items()
         if v is not None
     }
-    model_config(params, args.window)  # checks the window first
-    name = model_dir("", Path(args.features).name, args.window, args.ablation).as_posix()
+    dataset = Path(args.features).name
+    if args.control:  # the window and settings of the dataset's entry in control.models
+        if args.window or args.ablation:
+            raise BassnetError("--control takes its window from control.models; "
+                              "drop --window and --ablation")  # fmt: skip
+        params, name, args.window = control_model(params, dataset)
+        args.out = args.out or str(Path("models") / dataset / "control")
+    elif not args.window:
+        raise BassnetError("give --window (e.g. 40/40) or --control")
+    else:
+        model_config(params, args.window)  # checks the window first
+        name = model_dir("", dataset, args.window, args.ablation).as_posix()
     model_cfg = model_config(params, args.window, name)
     cfg = TrainConfig.from_params(params, model=name, overrides=overrides)
     out = args.out or str(Path("models") / name)
@@ -289,7 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
         "active profile). A killed run resumes from its checkpoint when rerun.",
     )
     train.add_argument("--features", required=True, help="folder of Parquet feature shards")
-    train.add_argument("--window", required=True, help="multi-resolution window, e.g. 40/40")
+    train.add_argument("--window", help="multi-resolution window, e.g. 40/40")
+    train.add_argument("--control", action="store_true",
+                       help="train the dataset's control model (params control.models: its "
+                       "window and settings; default --out: models/DATASET/control)")  # fmt: skip
     train.add_argument("--out", help="output folder (default: models/DATASET/WINDOW)")
     train.add_argument("--ablation", action="store_true", help="train on Eq. (10) (§6.3)")
     train.add_argument("--max-mini-epochs", type=int, help="stop after this many mini-epochs")

@@ -22,6 +22,11 @@ the paper's objective. Logged terms are the true values either way.
 onset is a few frames per note, so its BCE per frame is small, and in a short run the decoder
 learns the f0 and leaves the onset at its marginal (A4: onset BCE 0.25, the generated onset
 curve flat at 0.03, the bass re-struck only where its pitch moved).
+
+`noise` (`train.posterior_noise`) scales σ in the training sample z ~ N(µ, σ²): 1 is Eq. (9);
+0 decodes the neighbour's µ itself, as generation does (the KL terms are unchanged). On A4 the
+noise blurs the five rhythm patterns' regions of z into each other (README, "Does the control
+work?").
 """
 
 from __future__ import annotations
@@ -64,16 +69,17 @@ def reconstruction_terms(
 
 def train_loss(
     model: BassNet, x, y, u, v, targets_y: dict, targets_v: dict, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, noise: float = 1.0,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
     """Eq. (9), symmetrised as Eqs. (6)–(7) suggest: (x, y) is reconstructed from
     z ~ N(u,v) and (u, v) from z ~ N(x,y); the cross-KL pulls N(x,y) and N(u,v) together.
-    Returns each term's batch mean and their sum under "loss" (see `free_bits`, `weights`)."""
+    Returns each term's batch mean and their sum under "loss" (see `free_bits`, `weights`,
+    `noise`)."""
     n = x.shape[0]
     fx = model.mix_factors(torch.cat([x, u]))
     mu, logvar = model.posterior(fx, torch.cat([y, v]))
     swap = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(mu.device)
-    z = model.sample(mu, logvar)[swap]  # each instance decodes its neighbour's z
+    z = model.sample(mu, logvar, noise)[swap]  # each instance decodes its neighbour's z
     y_hat = model.generate(fx, z)
     targets = {k: torch.cat([targets_y[k], targets_v[k]]) for k in targets_y}
     terms = {
@@ -86,23 +92,23 @@ def train_loss(
 
 def test_loss(
     model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, noise: float = 1.0,
 ) -> dict[str, torch.Tensor]:  # fmt: skip
     """Eq. (10): no neighbour, no cross-KL; ŷ from the instance's own z. With `sample`
     False (validation, testing) z = µ, so the criterion is deterministic; True trains the
-    ablation model (with `free_bits` and `weights` as in Eq. 9's training)."""
-    return test_loss_and_mu(model, x, y, targets, sample, free_bits, weights)[0]
+    ablation model (with `free_bits`, `weights` and `noise` as in Eq. 9's training)."""
+    return test_loss_and_mu(model, x, y, targets, sample, free_bits, weights, noise)[0]
 
 
 def test_loss_and_mu(
     model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, noise: float = 1.0,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
     """`test_loss` and the µ (B, latent_dim) it decoded from: validation and the evaluation's
     latent points come from one pass."""
     fx = model.mix_factors(x)
     mu, logvar = model.posterior(fx, y)
-    y_hat = model.generate(fx, model.sample(mu, logvar) if sample else mu)
+    y_hat = model.generate(fx, model.sample(mu, logvar, noise) if sample else mu)
     terms = {
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets),

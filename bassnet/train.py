@@ -200,11 +200,12 @@ def train(
             batch = _to(sampler.batch(cfg.batch_size), device)
             if ablation:
                 terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
-                                  free_bits=cfg.free_bits, weights=cfg.loss_weights)  # fmt: skip
+                                  free_bits=cfg.free_bits, weights=cfg.loss_weights,
+                                  noise=cfg.posterior_noise)  # fmt: skip
             else:
                 terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
                                    batch["targets"], batch["targets_v"], cfg.free_bits,
-                                   cfg.loss_weights)  # fmt: skip
+                                   cfg.loss_weights, cfg.posterior_noise)  # fmt: skip
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()

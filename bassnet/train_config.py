@@ -46,6 +46,9 @@ class TrainConfig:
     # (`bassnet.data.recolour_log_cqt`); 0: off, as in the paper
     mix_gain_db: float = 0.0
     mix_tilt_db: float = 0.0
+    # scale of σ in the z decoded in training (`bassnet.losses`): 1 samples N(µ, σ²) as Eq. (9)
+    # does; 0 decodes µ itself
+    posterior_noise: float = 1.0
 
     def __post_init__(self) -> None:
         from bassnet.multires import WindowSpec
@@ -77,6 +80,8 @@ class TrainConfig:
             and 0 <= self.transpose <= 12,
             "mix_gain_db must be from 0 to 40": 0 <= self.mix_gain_db <= 40,
             "mix_tilt_db must be from 0 to 12": 0 <= self.mix_tilt_db <= 12,
+            "posterior_noise must be from 0 to 1": isinstance(self.posterior_noise, int | float)
+            and 0 <= self.posterior_noise <= 1,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
@@ -103,7 +108,7 @@ class TrainConfig:
         for key, entry in models.items():  # a bad entry fails every stage
             try:
                 _build(cls, _deep_merge(section, _train_part(entry)), "train")
-                model_config(params, key.split("/")[1].removesuffix("-ablation"), key)
+                model_config(params, _key_window(key), key)
             except ConfigError as err:
                 raise ConfigError(f"train.models[{key}]: {err}") from err
         entry = _train_part(models.get(model_key(model), {})) if model else {}
@@ -126,6 +131,33 @@ def model_config(params: dict[str, Any], window: str, model: str | None = None):
         section = _deep_merge(section, models.get(model_key(model), {}).get("model", {}))
     section["window"] = str(window)
     return ModelConfig.from_dict(section)
+
+
+def control_model(params: dict[str, Any], dataset: str) -> tuple[dict[str, Any], str, str]:
+    """`dataset`'s control model (`control.models`, the one `bassnet control` scores): loaded
+    params whose `train.models` holds its entry under the key "<dataset>/<window>-control", that
+    key, and its window. Raises ConfigError where the dataset has none or the entry is bad."""
+    models = (params.get("control") or {}).get("models") or {}
+    if dataset not in models:
+        raise ConfigError(f"control.models has no model for {dataset!r} (it has: "
+                          f"{', '.join(models) or 'none'})")  # fmt: skip
+    entry = dict(models[dataset])
+    window = str(entry.pop("window", "")).replace("/", "-")
+    key = f"{dataset}/{window}-control"
+    train = dict(params.get("train", {}))
+    train["models"] = {**_check_models(train.get("models")), key: entry}
+    params = {**params, "train": train}
+    try:
+        model_config(params, window, key)
+        TrainConfig.from_params(params, model=key)
+    except ConfigError as err:
+        raise ConfigError(f"control.models[{dataset}]: {err}") from err
+    return params, key, window
+
+
+def _key_window(key: str) -> str:
+    """The window of a `train.models` key: "A1/40-40-ablation" → "40-40"."""
+    return key.split("/")[1].removesuffix("-ablation").removesuffix("-control")
 
 
 def _train_part(entry: dict) -> dict:

@@ -130,3 +130,22 @@ def test_the_model_sections_view_of_a_malformed_models_entry_is_a_named_error():
     params["train"] = {**params["train"], "models": [{"maps": 16}]}
     with pytest.raises(ConfigError, match="train.models must map model folders"):
         model_config(params, "40/40", "A1/40-40")  # `bassnet train` reads it before `train`
+
+
+def test_the_default_profiles_control_models_have_their_own_windows_and_settings():
+    from bassnet.generation.config import ControlConfig
+    from bassnet.train_config import TrainConfig, control_model, model_config
+
+    params = load_params(REPO_PARAMS, "default")
+    assert set(ControlConfig.from_params(params).models) == {"A1", "A4"}
+    own, key, window = control_model(params, "A4")
+    assert (key, window) == ("A4/80-80-control", "80-80")
+    assert TrainConfig.from_params(own, model=key).posterior_noise == 0
+    assert TrainConfig.from_params(params).posterior_noise == 1  # the matrix: Eq. (9)
+    assert model_config(own, window, key).maps == 16
+    assert model_config(params, "40-40", "A4/40-40").maps == 8  # only the control model's
+    bad = {**params, "control": {"models": {"A4": {"window": "80-80", "transpose": -1}}}}
+    with pytest.raises(ConfigError, match=r"control.models\[A4\]: .*transpose"):
+        control_model(bad, "A4")
+    with pytest.raises(ConfigError, match="window"):
+        ControlConfig.from_params({"control": {"models": {"A4": {"maps": 16}}}})

@@ -111,3 +111,42 @@ def test_loss_weights_name_only_reconstruction_terms(tiny_train_cfg):
     for bad in ({"kl_prior": 2.0}, {"onset": -1.0}, {"onset": "high"}):
         with pytest.raises(ConfigError, match="loss_weights"):
             dataclasses.replace(tiny_train_cfg, loss_weights=bad)
+
+
+def test_posterior_noise_scales_the_sample_decoded_in_training(tiny_train_cfg):
+    # noise 1 is Eq. (9)'s z ~ N(µ, σ²); noise 0 decodes the neighbour's µ: the loss is then
+    # the same whatever the random draw
+    import dataclasses
+
+    from bassnet.errors import ConfigError
+    from bassnet.losses import train_loss
+    from bassnet.model import BassNet, ModelConfig
+
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
+    spec = model.config.spec
+    x, u = (torch.randn(2, spec.channels, spec.compressed, 264) - 7 for _ in range(2))
+    y, v = (torch.randn(2, spec.channels, spec.compressed, 264) - 8 for _ in range(2))
+    f0 = torch.softmax(torch.randn(2, spec.channels, spec.compressed, 265), -1)
+    unit = torch.rand(2, spec.channels, spec.compressed)
+    targets = {"f0": f0, "level": unit, "onset": unit}
+
+    def loss(noise, seed):
+        torch.manual_seed(seed)
+        return train_loss(model, x, y, u, v, targets, targets, noise=noise)
+
+    mu, logvar = torch.tensor([[1.0, -2.0]]), torch.tensor([[0.0, 2.0]])
+    assert torch.equal(BassNet.sample(mu, logvar, 0.0), mu)
+    torch.manual_seed(3)
+    eps = torch.randn_like(mu)
+    torch.manual_seed(3)
+    assert torch.allclose(BassNet.sample(mu, logvar, 0.5), mu + 0.5 * eps * torch.exp(0.5 * logvar))
+    assert torch.equal(loss(0.0, 1)["mse"], loss(0.0, 2)["mse"])  # z = µ: no draw matters
+    assert not torch.equal(loss(1.0, 1)["mse"], loss(1.0, 2)["mse"])  # Eq. (9): it does
+    torch.manual_seed(1)
+    default = train_loss(model, x, y, u, v, targets, targets)
+    assert torch.equal(default["loss"], loss(1.0, 1)["loss"])  # 1 is the default, Eq. (9)
+    dataclasses.replace(tiny_train_cfg, posterior_noise=0)  # accepted
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="posterior_noise"):
+            dataclasses.replace(tiny_train_cfg, posterior_noise=bad)

@@ -175,3 +175,31 @@ def test_the_fingerprint_changes_with_the_training_code(tmp_path, monkeypatch):
     with open(tmp_path / "losses.py", "a") as handle:
         handle.write("\n# a change\n")
     assert training.code_hash() != before
+
+
+def test_the_cli_trains_a_datasets_control_model_at_its_own_window_and_settings(
+    a1_shards, tmp_path, capsys
+):
+    from bassnet.cli import main
+
+    params = yaml.safe_load(_params_file(tmp_path, 2).read_text())
+    own = {"window": "8-8", "max_mini_epochs": 1, "posterior_noise": 0, "model": {"maps": 16}}
+    params["profiles"]["default"]["control"] = {"models": {a1_shards.name: own}}
+    path = tmp_path / "control.yaml"
+    path.write_text(yaml.safe_dump(params))
+    out = tmp_path / "control"
+    assert main(["train", "--control", "--features", str(a1_shards), "--out", str(out),
+                 "--params", str(path), "-q"]) == 0  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["window"] == "8/8" and summary["mini_epochs"] == 1
+    assert summary["train"]["posterior_noise"] == 0
+    assert summary["train"]["learning_rate"] == 3e-3  # shared
+    assert torch.load(out / "model.pt", weights_only=False)["config"]["maps"] == 16
+    # a window as well, or a dataset without an entry, is a named error
+    assert main(["train", "--control", "--window", "8/16", "--features", str(a1_shards),
+                 "--params", str(path)]) == 2  # fmt: skip
+    assert "--control takes its window" in capsys.readouterr().err
+    other = tmp_path / "A9"
+    other.symlink_to(a1_shards)
+    assert main(["train", "--control", "--features", str(other), "--params", str(path)]) == 2
+    assert "control.models has no model for 'A9'" in capsys.readouterr().err

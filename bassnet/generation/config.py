@@ -3,7 +3,7 @@ outside a checkout."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bassnet.config import _build, _raise_failed
@@ -49,11 +49,18 @@ class ControlConfig:
     # other new songs whose bass is generated at each centroid; a score is the mean over them
     # (one 30-s song's score moved by up to 37 points against the mean of five)
     test_songs: int = 5
+    # dataset → the model the control stage trains for it and scores (`bassnet train
+    # --control`): its window and its settings over the `train` and `model` sections
+    models: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
             "heldout_songs must be >= 1": self.heldout_songs >= 1,
             "test_songs must be >= 1": self.test_songs >= 1,
+            "models must map datasets to settings with a window, e.g. {A4: {window: 80-80}}": (
+                isinstance(self.models, dict)
+                and all(isinstance(m, dict) and "window" in m for m in self.models.values())
+            ),
         }
         _raise_failed(checks, "control")
 

@@ -103,9 +103,9 @@ class BassNet(nn.Module):
         return h * self.config.cqt_std + self.config.cqt_mean
 
     @staticmethod
-    def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        """z ~ N(µ, σ²) by reparameterisation (Eq. 3)."""
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    def sample(mu: torch.Tensor, logvar: torch.Tensor, noise: float = 1.0) -> torch.Tensor:
+        """z ~ N(µ, σ²) by reparameterisation (Eq. 3); `noise` scales σ (0: z = µ)."""
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) * noise
 
     def save(self, path: str | Path, **extra: Any) -> None:
         """Write config + weights (+ extra entries) atomically."""
