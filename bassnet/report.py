@@ -198,9 +198,11 @@ WHY_NOT = [
     "often than 5-s ones. Before, with a linear map of the whole mapping and the paper's "
     "objective, QDA at 40/40 was 0.57–0.69 and z carried 0.1–0.5 nats; either change alone "
     "did not help (README).",
-    "The latent steers the bass, but not yet every pattern: at A1's centroids the generated "
-    "bass plays the root and the fifth on almost every step, not the third (which depends on "
-    "the chord's quality); A4's rhythms are not generated (`metrics/control/`). The ablation "
+    "The latent of these models steers the bass, but not every pattern: at A1's centroids "
+    "the generated bass plays the root and the fifth on most steps, not the third (which "
+    "depends on the chord's quality), and A4's rhythms are not generated (README, *Does the "
+    "control work?*). The control test scores models trained with their own settings "
+    "(params.yaml `control.models`; `metrics/control/`). The ablation "
     "(Eq. 10) separates the patterns about as well at this budget (Table 3: better on two "
     "datasets, worse on two), where the paper found it clearly worse.",
     "Next: longer training (a GPU run), more songs per dataset, and several seeds per "
@@ -340,7 +342,8 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
         lines.append(f"| evaluate (all models, figures) | {value:.1f} |")
     totals = [sum(v.values()) for v in stages.values()] + [sum(minutes.values())]
     totals += list(evaluate.values())
-    lines += ["", f"Together: {sum(totals):.1f} min (without `ship` and `control`, which run "
+    lines += ["", f"Together: {sum(totals):.1f} min (without `train-control`, whose times are "
+              "in `models/<name>/control/summary.json`, and `ship` and `control`, which run "
               "after this report)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
