@@ -26,8 +26,9 @@ from tqdm import tqdm
 from bassnet.atomic import write_text
 from bassnet.constants import FRAME_RATE
 from bassnet.data import WindowSampler, WindowSet, shard_paths
+from bassnet.errors import DataError
 from bassnet.losses import test_loss, test_loss_and_mu, train_loss
-from bassnet.model import BassNet, ModelConfig, write_checkpoint
+from bassnet.model import BassNet, ModelConfig, load_checkpoint, write_checkpoint
 from bassnet.remix import Remixer
 from bassnet.train_config import TrainConfig
 
@@ -304,7 +305,10 @@ def _resume(path: Path, tag, model, optimiser, rng, state: RunState, device) -> 
     """Load `path` into the run if it belongs to it; the checkpoint dict, or None."""
     if not path.exists():
         return None
-    payload = torch.load(path, map_location=device, weights_only=False)
+    try:  # tensors and plain data only: a crafted checkpoint runs nothing
+        payload = load_checkpoint(path, device)
+    except DataError as err:
+        raise DataError(f"{err}; delete it to start afresh") from err
     if payload.get("fingerprint") != tag:
         print(f"{path}: a checkpoint of other settings; starting afresh")
         return None

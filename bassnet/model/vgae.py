@@ -23,6 +23,9 @@ that gives µ. dec_x (reconstructing x from y and z) is not needed for g and is 
 from __future__ import annotations
 
 import io
+import pickle
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ import torch
 from torch import nn
 
 from bassnet.atomic import write_bytes
+from bassnet.errors import BassnetError, DataError
 from bassnet.model.config import ModelConfig
 from bassnet.model.heads import DescriptorHeads
 from bassnet.model.stack import ResidualStack
@@ -115,12 +119,49 @@ class BassNet(nn.Module):
     @classmethod
     def load(cls, path: str | Path, map_location: str = "cpu") -> BassNet:
         """Rebuild a model from a checkpoint written by `save`, in eval mode; the checkpoint's
-        other entries (latent region, latent map, metrics) are in `model.extra`."""
-        state = torch.load(path, map_location=map_location, weights_only=False)
-        model = cls(ModelConfig.from_dict(state.pop("config")))
-        model.load_state_dict(state.pop("state_dict"))
+        other entries (latent region, latent map, metrics) are in `model.extra`. A file that is
+        not such a checkpoint is a DataError, and nothing in it runs (`load_checkpoint`)."""
+        state = load_checkpoint(path, map_location)
+        if not isinstance(state.get("config"), dict) or not isinstance(
+            state.get("state_dict"), dict
+        ):
+            raise DataError(f"{path}: not a bassnet model file (no config and weights in it)")
+        try:
+            model = cls(ModelConfig.from_dict(state.pop("config")))
+            model.load_state_dict(state.pop("state_dict"))
+        except (BassnetError, TypeError, ValueError, RuntimeError) as err:
+            # a config of other sizes, or weights that do not fit them
+            raise DataError(f"{path}: not a model this bassnet can load ({err})") from err
         model.extra = state
         return model.eval()
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The dict a `write_checkpoint` file holds, read with PyTorch's restricted unpickler
+    (`weights_only=True`: tensors, numbers, strings, lists and dicts only), so a file that
+    would build any other Python object (a pickle with a code-running payload) is refused
+    before any of it runs: a DataError, as is a file that is not a PyTorch file at all."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such model file")
+    try:
+        with warnings.catch_warnings():  # a pickle protocol torch did not write: said below
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message is a page long and suggests weights_only=False: give its gist only
+        line = next((ln for ln in str(err).splitlines() if "Unsupported" in ln), "")
+        what = line.split(". ")[0].replace("WeightsUnpickler error:", "").strip()
+        raise DataError(
+            f"{path}: not a bassnet model file: it holds Python objects other than weights and "
+            f"plain data, which are not loaded since loading them could run code"
+            + (f" ({what})" if what else "")
+        ) from err
+    except (RuntimeError, ValueError, EOFError, OSError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a bassnet model file ({err})") from err
+    if not isinstance(state, dict):
+        raise DataError(f"{path}: not a bassnet model file (holds a {type(state).__name__})")
+    return state
 
 
 def write_checkpoint(state: dict[str, Any], path: str | Path) -> None:

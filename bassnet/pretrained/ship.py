@@ -51,7 +51,7 @@ def ship(
         source = folder / "model.pt"
         if not source.is_file():
             raise DataError(f"{source}: no trained model to ship; run `dvc repro train`")
-        state = torch.load(source, map_location="cpu", weights_only=False)
+        state = torch.load(source, map_location="cpu", weights_only=True)
         state["state_dict"] = _half(state["state_dict"])
         if f"{dataset}/{spec.slug}" in maps:
             state["latent_map"] = maps[f"{dataset}/{spec.slug}"]
