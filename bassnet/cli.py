@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 from pathlib import Path
 
@@ -21,12 +22,16 @@ def _render(args: argparse.Namespace) -> None:
         k: v for k, v in {"seconds": args.seconds, "workers": args.workers}.items() if v is not None
     }
     cfg = RenderConfig.from_params({**params, "render": {**params["render"], **overrides}})
-    seed = args.seed if args.seed is not None else cfg.seeds.get(args.dataset)
+    test = args.split == "test"
+    seeds, key = (cfg.test_seeds, "render.test_seeds") if test else (cfg.seeds, "render.seeds")
+    seed = args.seed if args.seed is not None else seeds.get(args.dataset)
     if seed is None:
-        raise BassnetError(f"no seed for {args.dataset}: pass --seed or set render.seeds")
-    songs = args.songs if args.songs is not None else cfg.songs
-    out = Path(args.out) if args.out else Path("datasets") / args.dataset
-    summary = render_dataset(args.dataset, out, songs, seed, cfg, progress=not args.quiet)
+        raise BassnetError(f"no seed for {args.dataset}: pass --seed or set {key}")
+    songs = args.songs if args.songs is not None else cfg.test_songs if test else cfg.songs
+    default_out = Path("datasets") / (f"{args.dataset}-test" if test else args.dataset)
+    out = Path(args.out) if args.out else default_out
+    summary = render_dataset(args.dataset, out, songs, seed, cfg, progress=not args.quiet,
+                             split=args.split)  # fmt: skip
     print(summary.line())
 
 
@@ -129,6 +134,7 @@ def _generate_config(args: argparse.Namespace):
 
 def _serve(args: argparse.Namespace) -> None:
     import shutil
+    import signal
     import tempfile
 
     import uvicorn
@@ -141,12 +147,18 @@ def _serve(args: argparse.Namespace) -> None:
     params = _optional_params(args)
     cfg = ServeConfig.from_params(params)
     host, port = args.host or cfg.host, args.port or cfg.port
-    models = shipped_and_trained(Path(args.models), args.model or [])
+    # only what the user names: the shipped models, --models DIR and --model PATH (a folder
+    # of the current directory is not searched); each is loaded when first picked
+    models = shipped_and_trained(Path(args.models) if args.models else None, args.model or [])
     if args.model:  # the models named on the command line come first: the page's default
         first = [n for n in models if n in args.model or str(models[n].path) in args.model]
         models = {n: models[n] for n in first + [n for n in models if n not in first]}
     songs = dataset_songs(Path(args.songs))
     uploads = Path(tempfile.mkdtemp(prefix="bassnet-serve-"))
+    # SIGTERM (kill, systemd, a container's stop) ends the server as Ctrl-C does, through the
+    # `finally` below that removes the uploads: uvicorn handles both while it runs, then
+    # re-raises the signal, which without a handler would end the process on the spot
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         studio = Studio(models, songs, uploads, cfg, GenerateConfig.from_params(params),
                         Path(args.latent))  # fmt: skip
@@ -154,7 +166,7 @@ def _serve(args: argparse.Namespace) -> None:
             print(f"warning: listening on {host}: anyone who reaches this machine can use the pad")
         print(f"BassNet pad on http://{host}:{port}/ ({len(models)} models, {len(songs)} songs); "
               "Ctrl-C stops it", flush=True)  # fmt: skip
-        uvicorn.run(create_app(studio), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(studio, host), host=host, port=port, log_level="warning")
     finally:
         shutil.rmtree(uploads, ignore_errors=True)
 

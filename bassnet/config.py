@@ -112,6 +112,10 @@ class RenderConfig:
     valid_fraction: float  # share of songs in the validation split (paper: 0.1)
     workers: int  # render processes; 0 = one per CPU core
     seeds: dict  # dataset name -> seed
+    # the held-out test split (`bassnet render --split test`): songs per dataset and their own
+    # seeds, never used for training, validation, early stopping or model selection
+    test_songs: int = 20
+    test_seeds: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
@@ -137,6 +141,8 @@ class RenderConfig:
             and all(1 <= v <= 127 for v in self.velocity.values()),
             "valid_fraction must lie in [0, 1)": 0 <= self.valid_fraction < 1,
             "workers must be >= 0": self.workers >= 0,
+            "test_songs must be a positive integer": isinstance(self.test_songs, int)
+            and self.test_songs > 0,
         }
         _raise_failed(checks, "render")
 

@@ -46,7 +46,7 @@ LABEL_SCHEMA = pa.schema(
         ("dataset", pa.string()),
         ("index", pa.int32()),
         ("seed", pa.int64()),
-        ("split", pa.string()),  # "train" or "valid"
+        ("split", pa.string()),  # "train", "valid" or "test"
         ("tonic", pa.int8()),  # pitch class, 0 = C
         ("mode", pa.string()),  # "major" or "minor"
         ("tempo_bpm", pa.float64()),
@@ -77,15 +77,23 @@ class RenderSummary:
     valid: int
     audio_seconds: float
     wall_seconds: float
+    split: str = "trainvalid"
 
     def line(self) -> str:
         """One closing line for the user."""
         speed = self.audio_seconds / max(self.wall_seconds, 1e-9)
+        parts = (f"{self.songs} test" if self.split == "test"
+                 else f"{self.songs - self.valid} train / {self.valid} valid")  # fmt: skip
         return (
-            f"{self.dataset}: {self.songs} songs ({self.songs - self.valid} train / "
-            f"{self.valid} valid), {self.audio_seconds / 60:.1f} min of audio in "
+            f"{self.dataset}: {self.songs} songs ({parts}), {self.audio_seconds / 60:.1f} min of audio in "
             f"{self.wall_seconds:.1f} s ({speed:.0f}x real time) -> {self.out}"
         )
+
+
+# Song indices of the test split start here, so that a test song's id (e.g. `A1_90000`) never
+# names a training or validation song, whatever the dataset's size.
+TEST_FIRST_INDEX = 90_000
+SPLITS = ("trainvalid", "test")
 
 
 def valid_indices(songs: int, seed: int, valid_fraction: float) -> set[int]:
@@ -172,6 +180,7 @@ def _stats(dataset: str, rows: list[dict]) -> dict:
         "songs": len(rows),
         "train": sum(r["split"] == "train" for r in rows),
         "valid": sum(r["split"] == "valid" for r in rows),
+        **({"test": n_test} if (n_test := sum(r["split"] == "test" for r in rows)) else {}),
         "hours": round(sum(r["duration_s"] for r in rows) / 3600, 4),
         "tempo_bpm_min": round(min(r["tempo_bpm"] for r in rows), 2),
         "tempo_bpm_max": round(max(r["tempo_bpm"] for r in rows), 2),
@@ -214,17 +223,23 @@ def check_request(dataset: str, songs: int, out: Path, cfg: RenderConfig) -> Non
 
 
 def render_dataset(
-    dataset: str, out: str | Path, songs: int, seed: int, cfg: RenderConfig, progress: bool = True
-) -> RenderSummary:
-    """Render songs 0..songs-1 of `dataset` from `seed` into `out` (layout in module doc)."""
+    dataset: str, out: str | Path, songs: int, seed: int, cfg: RenderConfig, progress: bool = True,
+    split: str = "trainvalid",
+) -> RenderSummary:  # fmt: skip
+    """Render songs 0..songs-1 of `dataset` from `seed` into `out` (layout in module doc), split
+    into train and validation songs; with `split="test"`, songs TEST_FIRST_INDEX… from `seed`
+    (the dataset's test seed), every one in the test split."""
     out = Path(out)
     check_request(dataset, songs, out, cfg)
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
     cfg = replace(cfg, songs=songs)
     started = time.perf_counter()
     for sub in ("midi", "audio"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
-    jobs = [(dataset, i, seed) for i in range(songs)]
+    first = TEST_FIRST_INDEX if split == "test" else 0
+    jobs = [(dataset, first + i, seed) for i in range(songs)]
     workers = min(cfg.workers or os.cpu_count() or 1, songs)
     bar = tqdm(total=songs, desc=f"render {dataset}", unit="song", disable=not progress)
     results = []
@@ -243,10 +258,15 @@ def render_dataset(
                 bar.update()
     bar.close()
 
-    valid = valid_indices(songs, seed, cfg.valid_fraction)
+    valid = valid_indices(songs, seed, cfg.valid_fraction) if split != "test" else set()
     results.sort(key=lambda r: r[0].track_id)
     rows = [
-        _label_row(plan, labels, "valid" if i in valid else "train", cfg.sample_rate)
+        _label_row(
+            plan,
+            labels,
+            split if split == "test" else "valid" if i in valid else "train",
+            cfg.sample_rate,
+        )  # fmt: skip
         for i, (plan, labels) in enumerate(results)
     ]
     table = pa.Table.from_pylist(rows, schema=LABEL_SCHEMA)
@@ -263,4 +283,5 @@ def render_dataset(
         valid=len(valid),
         audio_seconds=sum(r["duration_s"] for r in rows),
         wall_seconds=time.perf_counter() - started,
+        split=split,
     )
