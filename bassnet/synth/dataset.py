@@ -85,8 +85,8 @@ class RenderSummary:
         parts = (f"{self.songs} test" if self.split == "test"
                  else f"{self.songs - self.valid} train / {self.valid} valid")  # fmt: skip
         return (
-            f"{self.dataset}: {self.songs} songs ({parts}), {self.audio_seconds / 60:.1f} min of audio in "
-            f"{self.wall_seconds:.1f} s ({speed:.0f}x real time) -> {self.out}"
+            f"{self.dataset}: {self.songs} songs ({parts}), {self.audio_seconds / 60:.1f} min of "
+            f"audio in {self.wall_seconds:.1f} s ({speed:.0f}x real time) -> {self.out}"
         )
 
 
