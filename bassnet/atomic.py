@@ -38,3 +38,44 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> None:
 def write_text(target: str | os.PathLike, text: str) -> None:
     """Write `text` (UTF-8) to `target` atomically."""
     write_bytes(target, text.encode("utf-8"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether paths `a` and `b` name one file (through links, `..` or another spelling)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return a.resolve() == b.resolve()
+
+
+def check_outputs(
+    outputs: list[str | os.PathLike], inputs: list[str | os.PathLike | None] = ()
+) -> None:
+    """Raise OutputError, before any work, for an output that is one of the `inputs` (the
+    command would destroy what it reads), an existing folder, or that cannot be written (its
+    nearest existing parent is a file, or no new file can be created there: probed with a
+    real temporary file, as permissions alone do not say it, e.g. on read-only mounts)."""
+    from bassnet.errors import OutputError
+
+    sources = [Path(p) for p in inputs if p is not None]
+    probed: set[Path] = set()
+    for output in map(Path, outputs):
+        for source in sources:
+            if _same_file(output, source):
+                raise OutputError(f"{output}: is the input {source}; choose another output")
+        if output.is_dir():
+            raise OutputError(f"{output}: is a folder, not a file name")
+        parent = output.absolute().parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent  # created by the write; the nearest existing one must allow it
+        if not parent.is_dir():
+            raise OutputError(f"{output}: cannot be written ({parent} is not a folder)")
+        if parent in probed:
+            continue
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".bassnet-probe-", dir=parent)
+        except OSError as err:
+            raise OutputError(f"{output}: cannot be written in {parent} ({err.strerror})") from err
+        os.close(fd)
+        os.unlink(probe)
+        probed.add(parent)

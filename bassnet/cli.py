@@ -253,8 +253,10 @@ def _control(args: argparse.Namespace) -> None:
 
 
 def _manifest(args: argparse.Namespace) -> None:
+    from bassnet.atomic import check_outputs
     from bassnet.stems.layouts import scan, write_manifest
 
+    check_outputs([args.output])  # a folder or an unwritable place: said before the scan
     try:
         rows, skipped = scan(args.format, args.root, args.split_seed, args.valid_fraction)
     except (ValueError, FileNotFoundError) as err:
@@ -428,7 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--songs, and uploads.",
     )
     serve.add_argument("--model", action="append", help="a shipped name or a model.pt (repeatable)")
-    serve.add_argument("--models", default="models", help="folder of trained models to offer")
+    serve.add_argument(
+        "--models",
+        help="folder of trained models to offer (<dataset>/<window>/model.pt; default: none, "
+        "only the shipped ones)",
+    )
     serve.add_argument("--songs", default="datasets", help="folder of rendered datasets to offer")
     serve.add_argument("--latent", default="reports/latent_points.json",
                        help="validation µ of the trained models (their pad maps)")  # fmt: skip
@@ -439,9 +445,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    """`--z -0.5,0` → `--z=-0.5,0`: argparse takes a value starting with "-" for an option
+    unless it is one plain negative number, and a z point is two."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--z" and i + 1 < len(argv) and re.fullmatch(r"-[0-9.].*", argv[i + 1]):
+            out.append(f"--z={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bassnet` console script."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["generate"]:
+        argv = _attach_negative_values(argv)
     args, rest = parser.parse_known_args(argv)
     if args.command == "features":
         args.rest = rest

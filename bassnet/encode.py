@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bassnet.atomic import atomic_path
+from bassnet.atomic import atomic_path, check_outputs
 from bassnet.audio_io import read_mono
 from bassnet.constants import FRAME_RATE
 from bassnet.data import Track
@@ -38,7 +38,8 @@ def encode_files(model_path: str | Path, mix: str | Path, bass: str | Path, out:
     """Write COLUMNS for each window of the song to the CSV `out`; returns the window count."""
     if not Path(model_path).is_file():
         raise DataError(f"{model_path}: no such model file")
-    model = BassNet.load(model_path)
+    check_outputs([out], [model_path, mix, bass])  # before any work
+    model = BassNet.load(model_path)  # a DataError for a file that is not a model
     cqt = GroupedCQT()
     spectra = []
     for path in (mix, bass):

@@ -19,3 +19,7 @@ class ManifestError(BassnetError, ValueError):
 
 class DataError(BassnetError, ValueError):
     """Training data that cannot be used: no shards, NaN features, tracks shorter than a window."""
+
+
+class OutputError(BassnetError, ValueError):
+    """An output path that cannot be used: a folder, not writable, or one of the inputs."""

@@ -4,18 +4,34 @@ CSV columns `track_id,stem,path[,split]`, paths relative to the manifest. Each t
 `bass` stem and either one `mix` stem or other stems (drums, vocals, ...) that are summed into
 the mix. Several rows of one stem (different files, e.g. two bass parts) are summed into it.
 Problems with one track are attached to it (reported by the job, which goes on with the
-others); problems with the whole file raise ManifestError before any work starts.
+others); problems with the whole file raise ManifestError before any work starts. A track id
+must match TRACK_ID_PATTERN: an id is never used as a file name.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bassnet.errors import ManifestError
 
 REQUIRED_COLUMNS = ("track_id", "stem", "path")
+# A track id: 1–128 ASCII letters, digits, ".", "_" or "-", starting with a letter or digit,
+# and no "..". Ids are data (shard rows, failures.json), but one that could name a path outside
+# a folder ("../x", "/tmp/x", "rock/song1") is refused, as that track's failure.
+TRACK_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def id_problem(track_id: str) -> str | None:
+    """Why `track_id` is not a valid track id (see TRACK_ID_PATTERN), or None."""
+    if TRACK_ID_PATTERN.fullmatch(track_id) and ".." not in track_id:
+        return None
+    return (
+        f"track id {track_id!r} is not 1-128 letters, digits, '.', '_' or '-' starting with a "
+        "letter or digit (without '..')"
+    )
 
 
 @dataclass
@@ -67,6 +83,9 @@ def read_manifest(
     drawn = {} if split_seed is None else assign_splits(unsplit, split_seed, valid_fraction)
     for track_id, spec in tracks.items():
         spec.split = spec.split or drawn.get(track_id, "train")
+        problem = id_problem(track_id)
+        if problem:
+            spec.problems.insert(0, problem)
         if "bass" not in spec.stems:
             spec.problems.append("no bass stem")
         elif len(spec.stems) == 1:

@@ -10,6 +10,23 @@ import numpy as np
 from bassnet.errors import ConfigError
 
 PATH_COLUMNS = ("time_s", "z1", "z2")
+# The largest |z| accepted. Trained models' µ lies within a few units of 0 (the latent regions
+# in bassnet/pretrained/models.json lie within ±4); far beyond, the decoder's activations
+# overflow float32 (z = 1e39 is inf) and give a full-scale square wave or NaN, not a bass.
+Z_LIMIT = 1000.0
+
+
+def check_z(values, where: str) -> None:
+    """ConfigError naming `where` unless every value of `values` (z coordinates) is finite
+    and within ±Z_LIMIT."""
+    values = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise ConfigError(f"{where}: z must be finite numbers")
+    if np.any(np.abs(values) > Z_LIMIT):
+        raise ConfigError(
+            f"{where}: z {np.abs(values).max():g} is far outside any model's latent space; "
+            f"z must lie within ±{Z_LIMIT:g}"
+        )
 
 
 def parse_point(text: str, dim: int = 2) -> np.ndarray:
@@ -20,6 +37,7 @@ def parse_point(text: str, dim: int = 2) -> np.ndarray:
         raise ConfigError(f"--z must be {dim} comma-separated numbers, got {text!r}") from err
     if len(values) != dim or not np.all(np.isfinite(values)):
         raise ConfigError(f"--z must be {dim} comma-separated finite numbers, got {text!r}")
+    check_z(values, "--z")
     return np.asarray(values, dtype=np.float32)
 
 
@@ -28,15 +46,17 @@ def read_path(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: z-path file not found")
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(PATH_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ConfigError(f"{path}: z-path needs columns {','.join(PATH_COLUMNS)}")
-        try:
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = set(PATH_COLUMNS) - set(reader.fieldnames or ())
+            if missing:
+                raise ConfigError(f"{path}: z-path needs columns {','.join(PATH_COLUMNS)}")
             rows = [[float(r[c]) for c in PATH_COLUMNS] for r in reader]
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"{path}: z-path has a non-numeric value ({err})") from err
+    except UnicodeDecodeError as err:  # a ValueError too: said first
+        raise ConfigError(f"{path}: z-path is not UTF-8 text ({err.reason})") from err
+    except (TypeError, ValueError, csv.Error) as err:
+        raise ConfigError(f"{path}: z-path has a non-numeric value ({err})") from err
     return path_points(np.asarray(rows, dtype=np.float64).reshape(-1, 3), str(path))
 
 
@@ -47,6 +67,7 @@ def path_points(table: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError(f"{where}: z-path has no rows or non-finite values")
     if np.any(np.diff(table[:, 0]) < 0):
         raise ConfigError(f"{where}: z-path times must be ascending")
+    check_z(table[:, 1:], f"{where}: z-path")
     return table[:, 0], table[:, 1:].astype(np.float32)
 
 

@@ -19,17 +19,17 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from bassnet.atomic import atomic_path
+from bassnet.atomic import atomic_path, check_outputs
 from bassnet.audio_io import _check_truncation
 from bassnet.constants import FRAME_RATE, HOP, SR
-from bassnet.errors import AudioError, DataError
+from bassnet.errors import AudioError, ConfigError, DataError
 from bassnet.features.audio import resample, to_mono
 from bassnet.features.cqt import GroupedCQT
 from bassnet.features.level import level_db
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves, segment_curves
 from bassnet.generation.folded import FoldedBassNet, GenerationModel
-from bassnet.generation.latent_path import outside_region, read_path, z_at
+from bassnet.generation.latent_path import check_z, outside_region, read_path, z_at
 from bassnet.generation.midi_out import notes_to_midi
 from bassnet.generation.notes import BassNote, curves_to_notes
 from bassnet.generation.sonify import synthesize
@@ -173,10 +173,16 @@ def z_function(
 
 
 def point_or_centre(z, region: dict | None) -> np.ndarray:
-    """z as a (2,) float32 array; None: the centre of the training data's µ (`region`), else 0."""
+    """z as a (2,) float32 array; None: the centre of the training data's µ (`region`), else 0.
+    A ConfigError for a z that is not finite or beyond ±`latent_path.Z_LIMIT`."""
     if z is None:
         z = region["centre"] if region else [0.0, 0.0]
-    return np.asarray(z, dtype=np.float32)
+    try:
+        values = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"z must be numbers, got {z!r}") from err
+    check_z(values, "z")  # before float32, where 1e39 would become inf
+    return values.astype(np.float32)
 
 
 def region_warning(points: np.ndarray, region: dict | None) -> str | None:
@@ -234,6 +240,11 @@ def generate_files(
         raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
     started = time.perf_counter()
     model_path = Path(model_path)
+    out = Path(out)
+    wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
+    mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
+    # before any work: an output must not replace what this run reads, nor fail at the end
+    check_outputs([p for p in (wav, mid, mixed) if p], [mix_path, model_path, z_path])
     model = load_folded(model_path)
     mix = MixReader(mix_path)
     if mix.seconds > cfg.max_hours * 3600:
@@ -247,10 +258,7 @@ def generate_files(
     curves = song_curves(model, mix, z_fn, cfg, progress)
     notes = curves_to_notes(curves, cfg.onset_threshold, cfg.min_note_frames)
     midi = notes_to_midi(notes, mix.seconds, program=cfg.bass_program)
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
-    mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
     with atomic_path(mid) as tmp:
         midi.save(tmp)
     starts = np.array([n.start_s for n in notes])

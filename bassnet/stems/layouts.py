@@ -54,8 +54,12 @@ class Skipped:
 
 
 def track_id(name: str) -> str:
-    """A folder name → an id of letters, digits, `_`, `-` and `.` (others become `_`)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "track"
+    """A folder name → an id the feature job accepts (`pipelines.manifest.TRACK_ID_PATTERN`):
+    letters, digits, `_`, `-` and `.` (others become `_`), starting with a letter or digit,
+    without `..`, at most 128 characters."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    safe = re.sub(r"\.{2,}", ".", safe).lstrip("_.-").rstrip("_")[:128]
+    return safe or "track"
 
 
 def _draw(track: str, seed: int) -> float:
@@ -86,9 +90,12 @@ def _slakh(root: Path) -> tuple[list[tuple[str, Path, list[tuple[str, Path]]]], 
     songs, skipped = [], []
     for meta in sorted(root.rglob("metadata.yaml")):
         folder = meta.parent
+        if not meta.is_file():  # a FIFO would block the read forever
+            skipped.append(Skipped(folder.name, "metadata.yaml is not a regular file"))
+            continue
         try:
             stems = (yaml.safe_load(meta.read_text()) or {}).get("stems") or {}
-        except yaml.YAMLError as err:
+        except (yaml.YAMLError, UnicodeDecodeError, AttributeError) as err:
             skipped.append(Skipped(folder.name, f"unreadable metadata.yaml ({err})"))
             continue
         files = []
@@ -132,6 +139,8 @@ def _check_song(name: str, root: Path, files: list[tuple[str, Path]]) -> str | N
     for _, path in files:
         if not path.resolve().is_relative_to(root):
             return f"{path.name}: outside the collection's root ({path.resolve()})"
+        if not path.is_file():  # a FIFO or device would block the read below forever
+            return f"{path.name}: not a regular file"
         try:
             info = sf.info(path)
         except (sf.LibsndfileError, RuntimeError, ValueError) as err:
@@ -144,6 +153,8 @@ def _check_song(name: str, root: Path, files: list[tuple[str, Path]]) -> str | N
         return f"stems at different sample rates: {sorted(rates)} Hz"
     if len(set(lengths)) > 1:
         return f"stems of different lengths: {min(lengths)}–{max(lengths)} samples"
+    if all(stem == "bass" for stem, _ in files):  # the feature job needs a mix to pair it with
+        return "only bass stems: no mix and no other stems to make a mix from"
     return None
 
 

@@ -55,8 +55,10 @@ def test_bad_songs_are_skipped_with_reasons_and_the_rest_continue(stem_audio, tm
     write(root / "rates" / "drums.wav", stems["drums"][::2], sr // 2)
     write(root / "lengths" / "bass.wav", stems["bass"], sr)
     write(root / "lengths" / "drums.wav", stems["drums"][:-100], sr)
-    write(root / "My Song" / "bass.wav", stems["bass"], sr)
-    write(root / "My_Song" / "bass.wav", stems["bass"], sr)
+    for name in ("My Song", "My_Song"):
+        write(root / name / "bass.wav", stems["bass"], sr)
+        write(root / name / "drums.wav", stems["drums"], sr)
+    write(root / "bass_only" / "bass.wav", stems["bass"], sr)  # features would refuse it
     outside = write(tmp_path / "elsewhere" / "bass.wav", stems["bass"], sr)
     (root / "escape").mkdir()
     os.symlink(outside, root / "escape" / "bass.wav")
@@ -72,6 +74,7 @@ def test_bad_songs_are_skipped_with_reasons_and_the_rest_continue(stem_audio, tm
     assert "duplicate id" in reasons["My_Song"] or "duplicate id" in reasons["My Song"]
     assert "outside the collection" in reasons["escape"]
     assert "unreadable" in reasons["broken"]
+    assert "only bass stems" in reasons["bass_only"]
 
 
 def test_ids_and_splits_are_stable():
