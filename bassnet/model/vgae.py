@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import pickle
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +156,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"plain data, which are not loaded since loading them could run code"
             + (f" ({what})" if what else "")
         ) from err
-    except (RuntimeError, ValueError, EOFError, OSError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: not a bassnet model file ({err})") from err
+    except Exception as err:  # noqa: BLE001 - the restricted unpickler fails on garbage in
+        # many ways (IndexError, KeyError, EOFError, RuntimeError ...), having run nothing
+        raise DataError(f"{path}: not a bassnet model file ({type(err).__name__}: {err})") from err
     if not isinstance(state, dict):
         raise DataError(f"{path}: not a bassnet model file (holds a {type(state).__name__})")
     return state
