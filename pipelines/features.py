@@ -14,6 +14,7 @@ unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -65,8 +66,9 @@ class Step(beam.DoFn):
 
     def done(self, track_id: str) -> None:
         """Mark a track finished (as a row or a failure) for the progress bar."""
-        if self.progress_dir:
-            Path(self.progress_dir, track_id).touch()
+        if self.progress_dir:  # named by a hash: an id is data, never a path
+            name = hashlib.sha1(track_id.encode("utf-8", "surrogatepass")).hexdigest()
+            Path(self.progress_dir, name).touch()
 
     def apply(self, element):  # pragma: no cover - overridden
         raise NotImplementedError

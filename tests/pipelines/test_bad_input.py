@@ -65,9 +65,19 @@ def bad_collection(tmp_path_factory, small_a4):
     rows.append(("dup", "mix", "dup.wav"))
     rows.append(("missing", "mix", "dup.wav"))
     rows.append(("missing", "bass", "nowhere.wav"))
+    write(root / "ok.mix.wav", tone(1.0, freq=220.0))
+    write(root / "ok.bass.wav", tone(1.0))
+    for bad_id in bad_ids(root):  # good audio: the id alone is the fault
+        rows += [(bad_id, "mix", "ok.mix.wav"), (bad_id, "bass", "ok.bass.wav")]
     manifest = root / "manifest.csv"
     manifest.write_text("track_id,stem,path\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
     return manifest
+
+
+def bad_ids(root):
+    """Track ids that are paths: one with a folder, one climbing out of the job's output
+    folder (to `root`, beside it), one absolute (into `root`), one starting with a dot."""
+    return ["rock/song1", "../../escaped-rel", str(root / "escaped-abs"), ".hidden"]
 
 
 EXPECTED = {
@@ -88,12 +98,17 @@ EXPECTED = {
 def test_each_bad_track_is_reported_and_the_good_one_completes(bad_collection, tmp_path):
     metrics = run_features(bad_collection, tmp_path)
     failures = {f["track_id"]: f for f in json.loads((tmp_path / "failures.json").read_text())}
-    assert set(failures) == set(EXPECTED)
-    for track_id, message in EXPECTED.items():
+    root = bad_collection.parent
+    expected = {**EXPECTED, **{bad_id: "track id" for bad_id in bad_ids(root)}}
+    assert set(failures) == set(expected)
+    for track_id, message in expected.items():
         assert message in failures[track_id]["error"], failures[track_id]
     rows = [r for p in tmp_path.glob("part-*.parquet") for r in pq.read_table(p).to_pylist()]
     assert [r["track_id"] for r in rows] == ["A4_00000"]
-    assert metrics["tracks"] == 1 and metrics["failed"] == len(EXPECTED)
+    assert metrics["tracks"] == 1 and metrics["failed"] == len(expected)
+    # ids are never paths: nothing was written where a bad id points
+    assert not (tmp_path.parent / "escaped-rel").exists()
+    assert not (root / "escaped-abs").exists() and not (tmp_path / "rock").exists()
 
 
 def test_a_manifest_without_its_columns_fails_before_any_work(tmp_path):
