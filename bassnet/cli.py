@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import sys
 from pathlib import Path
@@ -230,26 +229,35 @@ def _control(args: argparse.Namespace) -> None:
 
     from bassnet.atomic import write_text
     from bassnet.config import RenderConfig, load_params
+    from bassnet.control_test import control_test, score_line
     from bassnet.generation.config import ControlConfig
-    from bassnet.generation.control import control_check
     from bassnet.pretrained import resolve
+    from bassnet.synth.dataset import check_dataset
 
-    params = load_params(args.params)
-    cfg = RenderConfig.from_params(params)
+    params = load_params(args.params, args.profile)
+    render_cfg = RenderConfig.from_params(params)
     control = ControlConfig.from_params(params)
-    if args.songs is not None:  # the command line overrides params.yaml, checked alike
-        control = dataclasses.replace(control, heldout_songs=args.songs)
-    if args.test_songs is not None:
-        control = dataclasses.replace(control, test_songs=args.test_songs)
-    result = control_check(resolve(args.model), args.dataset, cfg, cfg.seeds[args.dataset],
-                           control.heldout_songs, args.out, args.figure,
-                           _generate_config(args), control.test_songs)  # fmt: skip
+    check_dataset(args.dataset)
+    if args.model:  # the models named, by their folder (or shipped) name
+        candidates = {Path(m).parent.name if m.endswith(".pt") else m: Path(resolve(m))
+                      for m in args.model}  # fmt: skip
+    else:  # the dataset's candidates that were trained
+        folder = Path(args.models) / args.dataset
+        candidates = {c: folder / c / "model.pt" for c in control.candidates
+                      if (folder / c / "model.pt").is_file()}  # fmt: skip
+        if not candidates:
+            raise BassnetError(f"{folder}: none of control.candidates {list(control.candidates)} "
+                               "is trained; run `dvc repro train`")  # fmt: skip
+    features, data = Path(args.features), Path(args.datasets)
+    result = control_test(
+        candidates, args.dataset, features / args.dataset, features / f"{args.dataset}-test",
+        data / args.dataset, data / f"{args.dataset}-test", render_cfg,
+        _generate_config(args), control.centroid_windows, figure=args.figure,
+        progress=not args.quiet,
+    )  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
-    scores = ", ".join(f"pattern {p} {v:.0%}" for p, v in result["scores"].items())
-    songs = f"{control.test_songs} song{'s' * (control.test_songs != 1)}"
-    print(f"control {args.dataset} ({result['kind']}, {songs}): {scores}; "
-          f"mean {result['mean']:.0%}")  # fmt: skip
+    print(score_line(result))
 
 
 def _manifest(args: argparse.Namespace) -> None:
@@ -286,8 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
         "given come from params.yaml (the active profile).",
     )
     render.add_argument("dataset", help="A1, A2, A3 or A4")
-    render.add_argument("--songs", type=int, help="number of songs")
-    render.add_argument("--seed", type=int, help="dataset seed (default: render.seeds)")
+    render.add_argument("--songs", type=int,
+                        help="number of songs (default: render.songs, or render.test_songs)")
+    render.add_argument("--split", choices=["trainvalid", "test"], default="trainvalid",
+                        help="trainvalid: songs 0… split into train and validation; test: the "
+                        "held-out test songs from render.test_seeds (default --out: "
+                        "datasets/DATASET-test)")  # fmt: skip
+    render.add_argument("--seed", type=int,
+                        help="dataset seed (default: render.seeds, or render.test_seeds)")
     render.add_argument("--out", help="output folder (default: datasets/DATASET)")
     render.add_argument("--seconds", type=float, help="approximate song length in seconds")
     render.add_argument("--workers", type=int, help="render processes (0 = one per core)")
@@ -372,20 +386,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     control = sub.add_parser(
         "control",
-        help="check the latent control: generate at each pattern's centroid of µ, score it",
+        help="test the latent control: generate at each pattern's centroid of µ, score it on the "
+        "validation songs (selection) and the test songs (report)",
     )
-    control.add_argument("--model", required=True, help="a model.pt or a shipped model's name")
     control.add_argument("--dataset", required=True, help="A1, A2, A3 or A4")
-    control.add_argument("--out", required=True, help="folder for the generated audio/MIDI")
+    control.add_argument("--model", action="append",
+                         help="a model.pt or a shipped model's name (repeatable; default: the "
+                         "trained models of params.yaml control.candidates)")  # fmt: skip
+    control.add_argument("--models", default="models", help="folder of trained models")
+    control.add_argument("--features", default="data/features",
+                         help="feature folders DATASET (training, validation) and DATASET-test")
+    control.add_argument("--datasets", default="datasets",
+                         help="rendered datasets DATASET and DATASET-test (the mixes' WAVs)")
     control.add_argument("--metrics", required=True, help="JSON of the scores")
-    control.add_argument("--figure", help="PNG of the generated basses")
-    control.add_argument("--songs", type=int,
-                         help="held-out songs rendered for the centroids of µ "
-                         "(default: params.yaml control.heldout_songs)")  # fmt: skip
-    control.add_argument("--test-songs", type=int,
-                         help="new songs the bass is generated for at each centroid, scores "
-                         "averaged (default: params.yaml control.test_songs)")  # fmt: skip
+    control.add_argument("--figure", help="PNG of the selected model's basses on a test song")
     control.add_argument("--params", help="params file (default: ./params.yaml)")
+    control.add_argument("--profile", help="profile in the params file")
+    control.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     control.set_defaults(func=_control)
 
     manifest = sub.add_parser(

@@ -47,6 +47,13 @@ class Score:
             for k, v in asdict(self).items()
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Score:
+        """The inverse of `to_json` (None back to NaN)."""
+        nan = float("nan")
+        return cls(*(nan if data[k] is None else float(data[k]) for k in ("value", "low", "high")),
+                   int(data["songs"]), int(data["windows"]))  # fmt: skip
+
     def text(self) -> str:
         """e.g. "0.812 [0.741, 0.873]"; "–" when undefined."""
         if math.isnan(self.value):

@@ -31,6 +31,20 @@ def a1_shards(tmp_path_factory, render_cfg):
 
 
 @pytest.fixture(scope="session")
+def a1_test_shards(a1_shards, render_cfg):
+    """The test split beside `a1_shards`: 2 songs of ≈8 s from another seed, rendered to
+    <root>/data-test and featurised to <root>/features-test by the same job."""
+    from bassnet.synth.dataset import render_dataset
+    from tests.pipelines.conftest import run_features
+
+    root = a1_shards.parent
+    cfg = dataclasses.replace(render_cfg, seconds=8)
+    render_dataset("A1", root / "data-test", 2, 12, cfg, progress=False, split="test")
+    run_features(root / "data-test" / "manifest.csv", root / "features-test")
+    return root / "features-test"
+
+
+@pytest.fixture(scope="session")
 def tiny_train_cfg():
     """Training settings for a model that trains in seconds."""
     from bassnet.train_config import TrainConfig

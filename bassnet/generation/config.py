@@ -42,21 +42,23 @@ class GenerateConfig:
 
 @dataclass(frozen=True)
 class ControlConfig:
-    """Settings of `bassnet control`, the check that z steers the bass (README, "Does the
-    control work?")."""
+    """Settings of `bassnet control`, the test that z steers the bass (`bassnet.control_test`)."""
 
-    heldout_songs: int = 10  # new songs of the dataset whose µ gives each pattern's centroid
-    # other new songs whose bass is generated at each centroid; a score is the mean over them
-    # (one 30-s song's score moved by up to 37 points against the mean of five)
-    test_songs: int = 5
-    # dataset → the model the control stage trains for it and scores (`bassnet train
-    # --control`): its window and its settings over the `train` and `model` sections
+    # windows of the training songs whose µ gives each pattern's centroid
+    centroid_windows: int = 1000
+    # the models of a dataset the control test scores, by folder under models/<dataset>/ (those
+    # trained); the best on the validation songs is the one `ship` ships
+    candidates: tuple[str, ...] = ("40-40", "control")
+    # dataset → the model trained for the control (`bassnet train --control`, models/<dataset>/
+    # control): its window and its settings over the `train` and `model` sections
     models: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
-            "heldout_songs must be >= 1": self.heldout_songs >= 1,
-            "test_songs must be >= 1": self.test_songs >= 1,
+            "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
+            and self.centroid_windows >= 10,
+            "candidates must be a non-empty list of model folder names": bool(self.candidates)
+            and all(isinstance(c, str) and c and "/" not in c for c in self.candidates),
             "models must map datasets to settings with a window, e.g. {A4: {window: 80-80}}": (
                 isinstance(self.models, dict)
                 and all(isinstance(m, dict) and "window" in m for m in self.models.values())

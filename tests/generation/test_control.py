@@ -1,10 +1,7 @@
-"""The control check: its scores against known truth, and a run on a tiny trained model."""
+"""The control test's units: a pattern's prescription and the scores, against known truth."""
 
-import json
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from bassnet.constants import FRAME_RATE
 from bassnet.generation.control import expected_steps, pitch_score, rhythm_score
@@ -47,73 +44,3 @@ def test_rhythm_score_is_one_for_the_pattern_and_lower_for_the_others(render_cfg
     # pattern 4 plays eighths, pattern 5 one quarter per measure: they share no beat
     assert rhythm_score(as_notes(expected_steps(plan, 4)), expected_steps(plan, 5), beat_s,
                         beats) == 0.0  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tiny_a1_model(a1_shards, tiny_train_cfg, tmp_path_factory):
-    from bassnet.model import ModelConfig
-    from bassnet.train import train
-
-    out = tmp_path_factory.mktemp("control_model")
-    train(a1_shards, out, ModelConfig(window="8/16", maps=2, blocks=2, head_maps=2),
-          tiny_train_cfg, progress=False)  # fmt: skip
-    return out / "model.pt"
-
-
-def test_the_control_command_writes_scores_audio_and_a_figure(tiny_a1_model, tmp_path):
-    from bassnet.cli import main
-
-    metrics = tmp_path / "control.json"
-    code = main(["control", "--model", str(tiny_a1_model), "--dataset", "A1",
-                 "--out", str(tmp_path / "audio"), "--metrics", str(metrics),
-                 "--figure", str(tmp_path / "control.png"), "--songs", "2",
-                 "--test-songs", "2"])  # fmt: skip
-    assert code == 0
-    result = json.loads(metrics.read_text())
-    assert result["kind"] == "pitch" and set(result["scores"]) <= {"1", "2", "3"}
-    assert all(0.0 <= v <= 1.0 for v in result["scores"].values())
-    # two different test songs, and each pattern's score is the mean of theirs
-    songs = result["songs"]
-    assert len(songs) == 2 and songs[0]["index"] != songs[1]["index"]
-    for p, v in result["scores"].items():
-        assert v == pytest.approx((songs[0]["scores"][p] + songs[1]["scores"][p]) / 2)
-    assert len(list((tmp_path / "audio").glob("*.mix.wav"))) == 1  # the first song's only
-    assert (tmp_path / "control.png").stat().st_size > 0
-    assert list((tmp_path / "audio").glob("A1_control.pattern*.mid"))
-
-
-def test_the_control_command_refuses_a_bad_song_count(tmp_path, capsys):
-    from bassnet.cli import main
-
-    repo_params = (Path(__file__).parents[2] / "params.yaml").read_text()
-    params = tmp_path / "params.yaml"
-    params.write_text(repo_params.replace("heldout_songs: 10", "heldout_songs: 0", 1))
-    args = ["control", "--model", "A1", "--dataset", "A1", "--out", str(tmp_path / "audio"),
-            "--metrics", str(tmp_path / "control.json"), "--params", str(params)]  # fmt: skip
-    assert main(args) != 0
-    assert "control: heldout_songs must be >= 1" in capsys.readouterr().err
-    assert main([*args[:-2], "--songs", "-1"]) != 0  # the flag is checked alike (params.yaml)
-    assert "heldout_songs must be >= 1" in capsys.readouterr().err
-    assert main([*args[:-2], "--test-songs", "0"]) != 0
-    assert "test_songs must be >= 1" in capsys.readouterr().err
-    assert not (tmp_path / "control.json").exists()
-
-
-def test_heldout_centroids_cover_the_patterns_of_new_songs(tiny_a1_model, render_cfg):
-    from bassnet.generation.control import CONTROL_SONG_INDEX, heldout_centroids
-    from bassnet.model import BassNet
-    from bassnet.synth.fluidsynth_render import FluidRenderer
-    from bassnet.synth.plan import make_plan, song_seed
-
-    model = BassNet.load(tiny_a1_model)
-    seed, songs = render_cfg.seeds["A1"], 2
-    played = {p for i in range(CONTROL_SONG_INDEX + 1, CONTROL_SONG_INDEX + 1 + songs)
-              for p in make_plan("A1", i, song_seed(seed, i), render_cfg).patterns}  # fmt: skip
-    renderer = FluidRenderer(render_cfg.soundfont, render_cfg.sample_rate)
-    try:
-        centroids = heldout_centroids(model, "A1", render_cfg, seed, songs, renderer)
-    finally:
-        renderer.close()
-    assert set(centroids) <= played and len(centroids) >= len(played) - 1
-    assert all(z.shape == (model.config.latent_dim,) and np.all(np.isfinite(z))
-               for z in centroids.values())  # fmt: skip
