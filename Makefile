@@ -78,7 +78,7 @@ smoke-paper: setup
 # The 2-D bass pad in the browser: http://127.0.0.1:8000/ (after `make repro`, or with the
 # shipped models alone).
 serve: setup
-	$(RUN) bassnet serve
+	$(RUN) bassnet serve --models models
 
 # docs/pad.png, the README's picture of the pad: the browser test's screenshot.
 screenshot: setup browser

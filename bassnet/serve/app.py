@@ -1,23 +1,34 @@
 """The pad's HTTP side: a FastAPI app over a `Studio`, and the static page in `static/`.
 
     GET  /                               the page
-    GET  /api/models                     models: name, label, window, pad extent
+    GET  /api/models                     models to pick from: name, label (none is loaded)
+    GET  /api/models/{name}              a model, loaded on this first pick: window, pad extent
     GET  /api/models/{name}/pad.png      the pad's picture (density of µ, pattern regions)
     GET  /api/songs                      songs to pick from
-    POST /api/songs?name=FILE            upload a song (the request body is the file)
+    POST /api/songs?name=FILE            upload a song (the request body is the file, sent as
+                                         application/octet-stream or audio/*)
     GET  /api/songs/{id}/mix             the song's audio, for playback
     POST /api/generate                   {song, model, z: [z1, z2]} or {song, model, path:
                                          [[time_s, z1, z2], ...]} → a result with its links
     GET  /api/results/{id}/{file}        bass.wav, bass.mid, mix_bass.wav, path.csv
 
 Errors come back as JSON {"detail": message} with a status that says what kind: 400 bad
-input, 404 unknown id, 413 too large or too long, 503 busy.
+input, 403 a request from another site, 404 unknown id, 413 too large or too long, 415 a
+write without its content type, 503 busy.
+
+Other web pages the user visits must not drive the pad. A request whose Host is not a name of
+the served address is refused (DNS rebinding: another site's name pointed at 127.0.0.1), and
+so is a POST whose Origin is another site's, or whose content type is one a page can send to
+another site without asking first (a CORS "simple" request): generate takes application/json,
+an upload application/octet-stream or audio/*. The app sends no CORS headers, so a browser's
+preflight for those fails and the request is never sent.
 """
 
 from __future__ import annotations
 
-import warnings
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -36,6 +47,55 @@ FILES = {
     "path.csv": "text/csv",
 }
 STATUS = {NotFound: 404, TooLarge: 413, Busy: 503}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+ANY_ADDRESS = {"0.0.0.0", "::", ""}
+# content types a POST to each route needs: none is CORS-safelisted (text/plain, multipart/
+# form-data, application/x-www-form-urlencoded), so a cross-site page cannot send them blind
+WRITE_TYPES = {"/api/generate": ("application/json",),
+               "/api/songs": ("application/octet-stream", "audio/")}  # fmt: skip
+
+
+def host_names(host: str) -> set[str] | None:
+    """The Host names a server listening on `host` answers to; None (any) when it listens on
+    every address, as then the names it is reached by are not known."""
+    if host in ANY_ADDRESS:
+        return None
+    names = {host.lower().strip("[]")}
+    if names & LOOPBACK:
+        names |= LOOPBACK
+    else:  # this machine's own names, by which a LAN user reaches it
+        names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+    return names
+
+
+def _hostname(netloc: str) -> str | None:
+    """The host name of a Host header or an Origin's netloc ("[::1]:8000" → "::1")."""
+    try:
+        return urlsplit(f"//{netloc}").hostname
+    except ValueError:
+        return None
+
+
+def refusal(method: str, path: str, headers, allowed: set[str] | None) -> tuple[int, str] | None:
+    """(status, message) for a request another site could have made, else None: see the
+    module doc. `headers` is a case-insensitive mapping, `allowed` from `host_names`."""
+    host = headers.get("host", "")
+    if allowed is not None and _hostname(host) not in allowed:
+        return 403, f"this pad is not served as {host!r}"
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    origin = headers.get("origin")
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower()):
+        return 403, f"a request from another site ({origin}) may not change this pad"
+    wanted = WRITE_TYPES.get(path)
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if wanted and not any(kind == w or (w.endswith("/") and kind.startswith(w)) for w in wanted):
+        return (
+            415,
+            f"{path} takes {' or '.join(w + '*' * w.endswith('/') for w in wanted)}, "
+            f"not {kind or 'no content type'}",
+        )
+    return None
 
 
 class GenerateRequest(BaseModel):
@@ -45,10 +105,19 @@ class GenerateRequest(BaseModel):
     path: list[list[float]] | None = None
 
 
-def create_app(studio: Studio) -> FastAPI:
-    """The app serving `studio` (see the module doc for its routes)."""
+def create_app(studio: Studio, host: str = "127.0.0.1") -> FastAPI:
+    """The app serving `studio` (see the module doc for its routes), answering requests for
+    the address `host` it listens on."""
     app = FastAPI(title="BassNet pad", docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    allowed = host_names(host)
+
+    @app.middleware("http")
+    async def _same_site_only(request: Request, call_next):
+        refused = refusal(request.method, request.url.path, request.headers, allowed)
+        if refused:
+            return JSONResponse({"detail": refused[1]}, status_code=refused[0])
+        return await call_next(request)
 
     @app.exception_handler(BassnetError)
     async def _bassnet_error(request: Request, err: BassnetError) -> JSONResponse:
@@ -60,15 +129,12 @@ def create_app(studio: Studio) -> FastAPI:
 
     @app.get("/api/models")
     def models() -> dict:
-        # a model file that does not load is left out of the list (and said in the log), so one
-        # bad file under models/ does not take the page down
-        listed = []
-        for name in list(studio.models):
-            try:
-                listed.append(studio.model(name).describe())
-            except BassnetError as err:
-                warnings.warn(f"model {name!r} left out: {err}", stacklevel=1)
-        return {"models": listed}
+        # listed without loading: a model file is read only when the user picks it
+        return {"models": [entry.summary() for entry in studio.models.values()]}
+
+    @app.get("/api/models/{name}")
+    def model(name: str) -> dict:
+        return studio.model(name).describe()  # a file that is no model: 400 with its reason
 
     @app.get("/api/models/{name}/pad.png")
     def pad(name: str) -> Response:
@@ -83,6 +149,7 @@ def create_app(studio: Studio) -> FastAPI:
     async def upload(request: Request, name: str = "upload") -> dict:
         # The body goes to disk as it arrives: an oversized upload is refused after at most
         # the limit, and memory holds one chunk at a time.
+        studio.check_upload_name(name)
         length = request.headers.get("content-length", "")
         studio.check_upload_size(name, int(length) if length.isdigit() else 0)
         received = studio.new_upload_path()

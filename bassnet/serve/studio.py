@@ -54,6 +54,11 @@ from bassnet.serve.config import ServeConfig
 from bassnet.serve.pad import pad_extent, pad_png
 
 UPLOAD_CHUNK = 1 << 20
+# Songs the pad decodes, checked from the file's header before any sample is read: a file of
+# many channels at a high rate is small when silent or compressed but huge as float32.
+MIN_RATE, MAX_RATE = 8_000, 96_000  # Hz, the rates the README promises
+MAX_CHANNELS = 8
+DECODE_BLOCK_S = 2.0  # seconds of audio decoded at a time (8 ch at 96 kHz: 6 MB as float32)
 
 
 class NotFound(BassnetError):
@@ -82,8 +87,12 @@ class ModelEntry:
     labels: np.ndarray | None = None
     png: bytes | None = None
 
+    def summary(self) -> dict:
+        """What the page lists before a model is picked (nothing is loaded for it)."""
+        return {"name": self.name, "label": self.label}
+
     def describe(self) -> dict:
-        """The JSON the page gets: name, label, window and the pad's extent."""
+        """The JSON the page gets for a loaded model: name, label, window, the pad's extent."""
         return {
             "name": self.name,
             "label": self.label,
@@ -201,6 +210,13 @@ class Studio:
 
     def _read_song(self, song_id: str, path: Path) -> Song:
         mix = MixReader(path)
+        # all from the header, before decoding: the decoded song's size is bounded by these
+        if not MIN_RATE <= mix.sr <= MAX_RATE:
+            raise AudioError(f"{path.name}: {mix.sr} Hz; the pad takes {MIN_RATE // 1000}–"
+                             f"{MAX_RATE // 1000} kHz audio")  # fmt: skip
+        if mix.info.channels > MAX_CHANNELS:
+            raise AudioError(f"{path.name}: {mix.info.channels} channels; the pad takes at most "
+                             f"{MAX_CHANNELS}")  # fmt: skip
         limit = self.cfg.max_song_minutes * 60
         if mix.seconds > limit:
             raise TooLarge(
@@ -208,8 +224,7 @@ class Studio:
                 f"{self.cfg.max_song_minutes:g} min (serve.max_song_minutes); use "
                 "`bassnet generate` for long songs"
             )
-        n16 = round(mix.seconds * SR)
-        audio = mix.read_16k(0, n16)
+        audio = read_16k_blocks(mix)
         cqt = self.cqt(audio)
         quiet = level_db(audio)[: len(cqt)] < self.gen.silence_db
         return Song(song_id, _song_name(path), path, mix.sr, mix.frames, cqt, quiet)
@@ -217,6 +232,7 @@ class Studio:
     def add_upload(self, name: str, chunks: Iterator[bytes], length: int | None = None) -> Song:
         """Store an uploaded file (streamed in `chunks`) and read it as a song; a clear error,
         and nothing kept, for an empty, oversized, too long or non-audio file."""
+        self.check_upload_name(name)
         self.check_upload_size(name, length or 0)
         tmp = self.new_upload_path()
         try:
@@ -235,7 +251,7 @@ class Studio:
     def add_upload_file(self, name: str, received: Path) -> Song:
         """Take over the uploaded file `received` (moved, not copied) as song `name`; as
         `add_upload` for the errors (the caller removes `received` when this raises)."""
-        safe = Path(name or "upload").name or "upload"
+        safe = self.check_upload_name(name)
         if received.stat().st_size == 0:
             raise AudioError(f"{safe}: the file is empty (0 bytes)")
         digest = hashlib.sha1()
@@ -258,6 +274,21 @@ class Studio:
             while len(self.songs) > self.cfg.cached_songs:
                 self.songs.popitem(last=False)
         return song
+
+    @staticmethod
+    def check_upload_name(name: str) -> str:
+        """The file name an upload is stored and shown under (`name` without folders), or a
+        ConfigError for one that cannot name a file: empty, ".", "..", NUL or other control
+        characters, more than 255 bytes."""
+        safe = Path((name or "upload").replace("\\", "/")).name
+        problem = (
+            "no file name" if safe in ("", ".", "..") else
+            "a control character in it" if any(ord(c) < 32 or ord(c) == 127 for c in safe) else
+            "longer than 255 bytes" if len(safe.encode("utf-8", "surrogatepass")) > 255 else None
+        )  # fmt: skip
+        if problem:
+            raise ConfigError(f"upload name {name[:60]!r}: {problem}")
+        return safe
 
     def check_upload_size(self, name: str, size: int) -> None:
         """TooLarge if `size` bytes of upload `name` exceed `max_upload_mb`."""
@@ -335,7 +366,27 @@ class Studio:
         result = self.result(result_id)
         mix = MixReader(self.song_files[result.song])
         bass, _ = sf.read(io.BytesIO(result.wav), dtype="float32")
-        return _wav_bytes(mix.read(0, mix.frames) + bass[: mix.frames, None], mix.sr)
+        out, block = io.BytesIO(), int(DECODE_BLOCK_S * mix.sr)
+        # block by block: the mix is never held whole as float32 at its rate and channels
+        with sf.SoundFile(out, "w", mix.sr, mix.info.channels, subtype="PCM_16",
+                          format="WAV") as wav:  # fmt: skip
+            for start in range(0, mix.frames, block):
+                stop = min(start + block, mix.frames)
+                wav.write(np.clip(mix.read(start, stop) + bass[start:stop, None], -1.0, 1.0))
+        return out.getvalue()
+
+
+def read_16k_blocks(mix: MixReader, block_s: float = DECODE_BLOCK_S) -> np.ndarray:
+    """The whole song as 16 kHz mono float32, decoded `block_s` seconds at a time: memory
+    holds the result and one block at the file's rate and channels, never the whole file as
+    float32 (8 channels at 96 kHz are 48× the 16 kHz mono result). The same samples as one
+    `read_16k` of the whole song: each block is resampled with its own margins."""
+    n16, block = round(mix.seconds * SR), max(1, int(block_s * SR))
+    audio = np.empty(n16, dtype=np.float32)
+    for start in range(0, n16, block):
+        stop = min(start + block, n16)
+        audio[start:stop] = mix.read_16k(start, stop)
+    return audio
 
 
 def _song_name(path: Path) -> str:
@@ -350,10 +401,11 @@ def _z_points(z, path, region) -> tuple[np.ndarray, np.ndarray]:
         if table.ndim != 2 or table.shape[1] != 3:
             raise ConfigError("path must be a non-empty list of [time_s, z1, z2] rows")
         return path_points(table, "path")
-    point = point_or_centre(z, region)
-    if point.shape != (2,) or not np.all(np.isfinite(point)):
-        raise ConfigError(f"z must be two finite numbers, got {z!r}")
-    return np.zeros(1), point[None]
+    if z is not None:
+        values = np.asarray(z, dtype=np.float64)
+        if values.shape != (2,) or not np.all(np.isfinite(values)):
+            raise ConfigError(f"z must be two finite numbers, got {z!r}")
+    return np.zeros(1), point_or_centre(z, region)[None]  # refuses |z| beyond Z_LIMIT
 
 
 def _path_csv(times: np.ndarray, points: np.ndarray) -> str:

@@ -13,12 +13,14 @@ import soundfile as sf
 MODEL = "A1 10-40"
 
 
-def call(url, data=None, json_body=None, method=None):
-    """(status, body bytes, headers) of a request; HTTP errors are returned, not raised."""
-    headers = {}
+def call(url, data=None, json_body=None, method=None, headers=None):
+    """(status, body bytes, headers) of a request; HTTP errors are returned, not raised. A body
+    goes as application/octet-stream (an upload) or JSON, unless `headers` say otherwise."""
+    sent = {"Content-Type": "application/octet-stream"} if data is not None else {}
     if json_body is not None:
-        data, headers = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        data, sent = json.dumps(json_body).encode(), {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers={**sent, **(headers or {})},
+                                     method=method)  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, response.read(), response.headers

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from bassnet.errors import AudioError, ConfigError
+from bassnet.errors import AudioError, ConfigError, DataError
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.pipeline import MixReader, load_folded, song_curves
 from bassnet.serve.pad import pad_extent, pad_png
@@ -130,7 +130,7 @@ def test_the_pad_picture_is_a_square_png_with_or_without_a_map():
         assert width == height == 200
 
 
-def test_a_model_file_that_does_not_load_is_left_out_of_the_page(
+def test_a_model_file_that_does_not_load_is_listed_unloaded_and_named_when_picked(
     datasets_dir, models_dir, tmp_path
 ):
     import shutil
@@ -142,7 +142,10 @@ def test_a_model_file_that_does_not_load_is_left_out_of_the_page(
     (broken / "A2/40-40").mkdir(parents=True)
     (broken / "A2/40-40/model.pt").write_bytes(b"not a model")
     studio = make_studio(datasets_dir, broken, tmp_path)
-    listing = next(r for r in create_app(studio).routes if getattr(r, "path", "") == "/api/models")
-    with pytest.warns(UserWarning, match="A2 40-40.*not a BassNet model"):
-        names = [m["name"] for m in listing.endpoint()["models"]]
-    assert "A1 10-40" in names and "A2 40-40" not in names
+    routes = {getattr(r, "path", ""): r for r in create_app(studio).routes}
+    names = [m["name"] for m in routes["/api/models"].endpoint()["models"]]
+    assert "A1 10-40" in names and "A2 40-40" in names  # listed: nothing is loaded to list
+    assert all(entry.model is None for entry in studio.models.values())
+    with pytest.raises(DataError, match="A2/40-40/model.pt: not a bassnet model file"):
+        routes["/api/models/{name}"].endpoint("A2 40-40")
+    assert routes["/api/models/{name}"].endpoint("A1 10-40")["window"] == "10/40"

@@ -41,18 +41,26 @@ async function loadLists() {
   state.songs = (await (await api("/api/songs")).json()).songs;
   $("model").replaceChildren(...state.models.map((m) => new Option(m.label, m.name)));
   $("song").replaceChildren(...state.songs.map((s) => new Option(s.name, s.id)));
-  if (state.models.length) await selectModel(state.models[0].name);
+  // the first model that loads (each is loaded on its first pick)
+  for (const m of state.models) if (await selectModel(m.name)) break;
   if (state.songs.length) await selectSong(state.songs[0].id);
   else status("No dataset songs here: upload one.");
 }
 
 async function selectModel(name) {
-  state.model = state.models.find((m) => m.name === name);
   $("model").value = name;
+  try {  // the server loads a model when it is first picked; it may not be a model at all
+    state.model = await (await api(`/api/models/${encodeURIComponent(name)}`)).json();
+  } catch (err) {
+    status(`Could not load the model: ${err.message}`, true);
+    if (state.model) $("model").value = state.model.name;
+    return false;
+  }
   $("pad-map").src = `/api/models/${encodeURIComponent(name)}/pad.png`;
   $("trail").replaceChildren();
   placeDot(state.model.centre);
   if (state.song) await generate({ z: state.z || state.model.centre });
+  return true;
 }
 
 async function selectSong(id) {
@@ -77,7 +85,9 @@ async function upload(file) {
   status(`Uploading ${file.name}…`);
   try {
     const url = `/api/songs?name=${encodeURIComponent(file.name)}`;
-    const song = await (await api(url, { method: "POST", body: file })).json();
+    // an explicit binary type: the server refuses uploads a cross-site form could send
+    const headers = { "Content-Type": "application/octet-stream" };
+    const song = await (await api(url, { method: "POST", headers, body: file })).json();
     if (!state.songs.find((s) => s.id === song.id)) {
       state.songs.push(song);
       $("song").add(new Option(`${song.name} (uploaded)`, song.id));
