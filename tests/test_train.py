@@ -51,7 +51,7 @@ def test_training_writes_model_curves_and_summary(a1_shards, tiny_train_cfg, tmp
     assert BassNet.load(tmp_path / "model.pt").config.window == "8/16"
     assert not (tmp_path / "checkpoint").exists()
     # where the training µ's lie: the default z of generation and the trained region
-    region = torch.load(tmp_path / "model.pt", weights_only=False)["latent_region"]
+    region = torch.load(tmp_path / "model.pt", weights_only=True)["latent_region"]
     assert region == summary["latent_region"]
     low, centre, high = (np.array(region[k]) for k in ("low", "centre", "high"))
     assert low.shape == (2,) and np.all(low < centre) and np.all(centre < high)
@@ -109,8 +109,8 @@ def test_a_killed_run_resumes_and_ends_where_an_uninterrupted_one_does(a1_shards
                              timeout=300)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout
-    a = torch.load(tmp_path / "whole/model.pt", weights_only=False)
-    b = torch.load(out / "model.pt", weights_only=False)
+    a = torch.load(tmp_path / "whole/model.pt", weights_only=True)
+    b = torch.load(out / "model.pt", weights_only=True)
     assert a["mini_epoch"] == b["mini_epoch"]
     for name, tensor in a["state_dict"].items():
         assert torch.equal(tensor, b["state_dict"][name]), name
@@ -140,7 +140,7 @@ def test_the_cli_trains_with_the_models_own_settings_and_records_them(a1_shards,
         assert summary["mini_epochs"] == summary["train"]["max_mini_epochs"] == mini_epochs
         assert summary["train"]["transpose"] == transpose
         assert summary["train"]["learning_rate"] == 3e-3  # shared
-        assert torch.load(out / "model.pt", weights_only=False)["config"]["maps"] == maps
+        assert torch.load(out / "model.pt", weights_only=True)["config"]["maps"] == maps
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(a1_shards, tiny_train_cfg, tmp_path,
@@ -194,7 +194,7 @@ def test_the_cli_trains_a_datasets_control_model_at_its_own_window_and_settings(
     assert summary["window"] == "8/8" and summary["mini_epochs"] == 1
     assert summary["train"]["posterior_noise"] == 0
     assert summary["train"]["learning_rate"] == 3e-3  # shared
-    assert torch.load(out / "model.pt", weights_only=False)["config"]["maps"] == 16
+    assert torch.load(out / "model.pt", weights_only=True)["config"]["maps"] == 16
     # a window as well, or a dataset without an entry, is a named error
     assert main(["train", "--control", "--window", "8/16", "--features", str(a1_shards),
                  "--params", str(path)]) == 2  # fmt: skip

@@ -34,7 +34,7 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
         want = model.generate(model.mix_factors(x), z)
         got = shipped.generate(shipped.mix_factors(x), z)
     assert torch.allclose(got, want, atol=0.05)  # float16 weights, float32 compute
-    stored = torch.load(tmp_path / "out/A1.pt", weights_only=False)
+    stored = torch.load(tmp_path / "out/A1.pt", weights_only=True)
     assert stored["state_dict"]["latent_weight"].dtype == torch.float16
     assert stored["latent_map"] == latent["A1/10-40"]  # the pad's map travels with the model
     assert json.loads((tmp_path / "out/models.json").read_text()) == cards
