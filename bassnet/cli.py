@@ -92,15 +92,20 @@ def _evaluate(args: argparse.Namespace) -> None:
     params = load_params(args.params, args.profile)
     train_cfg = TrainConfig.from_params(params)
     section = params.get("evaluate", {})
+    datasets = args.datasets.split(",")
     run_evaluation(
         Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
-        list(train_cfg.windows), list(train_cfg.ablation_windows), args.datasets.split(","),
+        list(train_cfg.windows), list(train_cfg.ablation_windows), datasets,
         section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
-        params["profile"], stage_minutes(args.datasets.split(",")),
-        list(params.get("collections") or {}), train_cfg.collection_window,
-        params["train"].get("models") or {},
+        params["profile"], stage_minutes(datasets), list(params.get("collections") or {}),
+        train_cfg.collection_window, params["train"].get("models") or {},
+        train_windows=section.get("train_windows", 1000),
+        test_windows=section.get("test_windows", 1000),
+        control_metrics=Path(args.control_metrics),
+        results=Path(args.results) if args.results else None,
     )  # fmt: skip
-    print(f"report → {args.out}/report.md, metrics → {args.metrics}")
+    print(f"report → {args.out}/report.md, metrics → {args.metrics}"
+          + (f", results → {args.results}" if args.results else ""))  # fmt: skip
 
 
 def _encode(args: argparse.Namespace) -> None:
@@ -226,6 +231,7 @@ def _ship(args: argparse.Namespace) -> None:
 
 def _control(args: argparse.Namespace) -> None:
     import json
+    import time
 
     from bassnet.atomic import write_text
     from bassnet.config import RenderConfig, load_params
@@ -249,12 +255,14 @@ def _control(args: argparse.Namespace) -> None:
             raise BassnetError(f"{folder}: none of control.candidates {list(control.candidates)} "
                                "is trained; run `dvc repro train`")  # fmt: skip
     features, data = Path(args.features), Path(args.datasets)
+    started = time.perf_counter()
     result = control_test(
         candidates, args.dataset, features / args.dataset, features / f"{args.dataset}-test",
         data / args.dataset, data / f"{args.dataset}-test", render_cfg,
         _generate_config(args), control.centroid_windows, figure=args.figure,
         progress=not args.quiet,
     )  # fmt: skip
+    result["wall_minutes"] = round((time.perf_counter() - started) / 60, 2)  # the report's table
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(result, indent=2) + "\n")
     print(score_line(result))
@@ -350,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated names")
     evaluate.add_argument("--out", default="reports", help="report folder")
     evaluate.add_argument("--metrics", default="metrics/evaluation.json", help="metrics JSON")
+    evaluate.add_argument("--control-metrics", default="metrics/control",
+                          help="the control stage's metrics folder (read where present)")
+    evaluate.add_argument("--results", help="also write the results page here (docs/results.md)")
     evaluate.add_argument("--params", help="params file (default: ./params.yaml)")
     evaluate.add_argument("--profile", help="profile in the params file")
     evaluate.set_defaults(func=_evaluate)

@@ -50,11 +50,13 @@ def test_figure5_writes_a_png(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def tiny_models(a1_shards, tiny_train_cfg, tmp_path_factory):
-    """A tiny A1 model (8/16) and its ablation, one mini-epoch each, in models/A1/…"""
+def tiny_models(a1_shards, a1_test_shards, tiny_train_cfg, tmp_path_factory):
+    """A tiny A1 model (8/16) and its ablation, one mini-epoch each, in models/A1/…, beside
+    features/A1 and its test split features/A1-test."""
     root = tmp_path_factory.mktemp("run")
     (root / "features").mkdir()
     (root / "features" / "A1").symlink_to(a1_shards)
+    (root / "features" / "A1-test").symlink_to(a1_test_shards)
     cfg = dataclasses.replace(tiny_train_cfg, max_mini_epochs=1)
     model_cfg = ModelConfig(window="8/16", **TINY)
     train(a1_shards, root / "models/A1/8-16", model_cfg, cfg, progress=False)
@@ -68,22 +70,30 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     metrics = run_evaluation(root / "models", root / "features", root / "reports",
                              root / "metrics.json", ["8/16"], ["8/16"], ["A1"], 40, 3, 0,
                              "test", {"features": {"A1": 1.25}},
-                             own_settings={"A1/8-16": {"max_mini_epochs": 1}})  # fmt: skip
-    assert set(metrics) == {"A1/8-16", "A1/8-16-ablation"}
+                             own_settings={"A1/8-16": {"max_mini_epochs": 1}}, train_windows=40,
+                             test_windows=30, results=root / "results.md")  # fmt: skip
+    assert set(metrics) == {"A1/8-16", "A1/8-16-ablation", "findings"}
     assert 0 <= metrics["A1/8-16"]["qda_accuracy"] <= 1
     assert metrics["A1/8-16"]["f0_cce"] > 0
+    # song-disjoint QDA on the test split's two songs, with its nulls and intervals
+    for key in ("test_qda", "test_majority", "test_untrained"):
+        score = metrics["A1/8-16"][key]
+        assert score["songs"] == 2 and 0 <= score["low"] <= score["value"] <= score["high"] <= 1
     report = (root / "reports/report.md").read_text()
     assert "## Table 1" in report and "| 8/16 |" in report and "Profile `test`" in report
+    assert "test QDA [95 % CI]" in report and "| 8/16 ablation | A1 |" in report
+    results = (root / "results.md").read_text()
+    assert "# Results" in results and "song-disjoint QDA" in results
     for name in ("fig5_latent_maps.png",):
         assert (root / "reports/figures" / name).stat().st_size > 1000
     # the stage table: the features time passed in, the training time from summary.json
-    assert "| features A1 | 1.2 |" in report and "| train A1 8/16 |" in report
+    assert "| features A1 | 1.2 |" in report and "| train A1 8-16 |" in report
     assert "| evaluate (all models, figures) |" in report
     # a model trained with its own settings is named beside the tables
     assert "`train.models`): A1/8-16 (max_mini_epochs 1). Their rows" in report
     # validation µ per model, for the serve pad: one point and one label per window
     points = json.loads((root / "reports/latent_points.json").read_text())
-    assert set(points) == set(metrics)
+    assert set(points) == set(metrics) - {"findings"}
     entry = points["A1/8-16"]
     assert len(entry["points"]) == len(entry["labels"]) == metrics["A1/8-16"]["windows"]
     assert all(len(p) == 2 for p in entry["points"]) and set(entry["labels"]) <= {1, 2, 3}
@@ -170,3 +180,13 @@ def test_the_report_names_a_models_own_model_settings_by_their_dotted_keys():
                                                     "loss_weights": {"onset": 2}}}))  # fmt: skip
     assert "A1/40-40 (transpose 3, model.maps 16, loss_weights.onset 2)" in note
     assert own_settings_note({}) == []
+
+
+def test_a_missing_test_split_is_a_named_error_not_a_silent_gap(tiny_models, tmp_path):
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "A1").symlink_to(tiny_models / "features" / "A1")
+    with pytest.raises(DataError, match="no test split; run `dvc repro features-test`"):
+        run_evaluation(tiny_models / "models", tmp_path / "features", tmp_path / "reports",
+                       tmp_path / "metrics.json", ["8/16"], [], ["A1"], 40, 3, 0, "test",
+                       train_windows=40, test_windows=30)  # fmt: skip
+    assert not (tmp_path / "metrics.json").exists()
