@@ -204,17 +204,17 @@ def _generate(args: argparse.Namespace) -> None:
 
 def _models(args: argparse.Namespace) -> None:
     from bassnet.pretrained import available
+    from bassnet.pretrained.ship import score_text
 
     shipped = available()
     if not shipped:
         print("no shipped models (run `dvc repro ship`)")
     for name, card in shipped.items():
-        qda = card.get("qda_accuracy")
         centre = ", ".join(f"{v:.2f}" for v in (card.get("latent_region") or {}).get("centre", []))
         print(
-            f"{name:4} {card['dataset']} {card['window']:>6} profile {card['profile']:8} "
-            f"val f0 CCE {card['validation'].get('f0', float('nan')):.3f}  "
-            f"QDA {'n/a' if qda is None else f'{qda:.3f}'}  default z ({centre})"
+            f"{name:4} {card['dataset']} {card.get('model', ''):8} {card['window']:>6} "
+            f"profile {card['profile']:8} test QDA {score_text(card.get('test_qda'))}  "
+            f"control {score_text(card.get('control_test'))}  default z ({centre})"
         )
 
 
@@ -224,7 +224,7 @@ def _ship(args: argparse.Namespace) -> None:
 
     params = load_params(args.params)
     cards = ship(args.models, args.datasets.split(","), args.window, params["profile"],
-                 args.metrics, args.out, args.latent)  # fmt: skip
+                 args.metrics, args.out, args.latent, args.control)  # fmt: skip
     size = sum(c["bytes"] for c in cards.values())
     print(f"shipped {', '.join(cards)} ({size / 1e6:.1f} MB) → {args.out}")
 
@@ -440,7 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="copy trained models into the package with a model card (DVC stage `ship`)",
     )
     ship_models.add_argument("--models", default="models", help="folder of trained models")
-    ship_models.add_argument("--window", default="40-40", help="which window's models")
+    ship_models.add_argument("--window", default="40-40",
+                             help="the window's model ships where the control stage selected "
+                             "none")  # fmt: skip
+    ship_models.add_argument("--control", default="metrics/control",
+                             help="the control stage's metrics: each dataset's selected model")
     ship_models.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated")
     ship_models.add_argument("--metrics", default="metrics/evaluation.json",
                              help="evaluation metrics to put on the card")  # fmt: skip

@@ -26,19 +26,32 @@ def _half(state: dict) -> dict:
     }
 
 
+def selected_models(datasets: list[str], window: str, control: str | Path | None) -> dict:
+    """dataset → the model folder to ship: the one the control stage selected on the
+    validation songs (metrics/control/<dataset>.json "selected"), else the `window` model."""
+    from bassnet.multires import WindowSpec
+
+    default = WindowSpec.parse(window).slug
+    chosen = {}
+    for dataset in datasets:
+        path = Path(control) / f"{dataset}.json" if control else None
+        data = json.loads(path.read_text()) if path and path.is_file() else {}
+        chosen[dataset] = data.get("selected", default)
+    return chosen
+
+
 def ship(
     models_dir: str | Path, datasets: list[str], window: str, profile: str,
     evaluation: str | Path | None = None, out_dir: str | Path = HERE,
-    latent: str | Path | None = None,
+    latent: str | Path | None = None, control: str | Path | None = None,
 ) -> dict[str, dict]:  # fmt: skip
-    """Copy models/<dataset>/<window>/model.pt of each dataset to `out_dir`/<dataset>.pt (float16)
-    and write models.json and MODEL_CARD.md there; returns the card entries by name. With
-    `latent` (the evaluation's latent_points.json) each file also carries its validation µ and
-    pattern labels as `latent_map`, which `bassnet serve` draws on its pad."""
-    from bassnet.multires import WindowSpec
-    from bassnet.train import model_dir
-
-    out_dir, spec = Path(out_dir), WindowSpec.parse(window)
+    """Copy each dataset's selected model (`selected_models`: the best control score on the
+    validation songs, else models/<dataset>/<window>) to `out_dir`/<dataset>.pt (float16) and
+    write models.json and MODEL_CARD.md there, with its held-out figures (test-split QDA and
+    control score with intervals); returns the card entries by name. With `latent` (the
+    evaluation's latent_points.json) each file also carries its validation µ and pattern labels
+    as `latent_map`, which `bassnet serve` draws on its pad."""
+    out_dir = Path(out_dir)
     metrics = (
         json.loads(Path(evaluation).read_text())
         if evaluation and Path(evaluation).is_file()
@@ -46,38 +59,53 @@ def ship(
     )
     maps = json.loads(Path(latent).read_text()) if latent and Path(latent).is_file() else {}
     cards: dict[str, dict] = {}
-    for dataset in datasets:
-        folder = model_dir(models_dir, dataset, spec.slug, False)
+    for dataset, name in selected_models(datasets, window, control).items():
+        folder = Path(models_dir) / dataset / name
         source = folder / "model.pt"
         if not source.is_file():
             raise DataError(f"{source}: no trained model to ship; run `dvc repro train`")
         state = torch.load(source, map_location="cpu", weights_only=True)
         state["state_dict"] = _half(state["state_dict"])
-        if f"{dataset}/{spec.slug}" in maps:
-            state["latent_map"] = maps[f"{dataset}/{spec.slug}"]
+        if f"{dataset}/{name}" in maps:
+            state["latent_map"] = maps[f"{dataset}/{name}"]
         target = out_dir / f"{dataset}.pt"
         write_checkpoint(state, target)
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-        evaluated = metrics.get(f"{dataset}/{spec.slug}", {})
+        evaluated = metrics.get(f"{dataset}/{name}", {})
+        controlled = _control_of(control, dataset, name)
         cards[dataset] = {
             "file": target.name,
             "dataset": dataset,
-            "window": str(spec),
+            "model": name,
+            "window": state["config"]["window"],
             "profile": profile,
             "config": state["config"],
             "mini_epochs": summary.get("mini_epochs"),
             "instances": summary.get("instances"),
+            "minutes": summary.get("minutes"),
             "training": training_text(summary.get("train", {})),
             "validation": {k: round(v, 4) for k, v in state.get("val", {}).items()},
-            "qda_accuracy": evaluated.get("qda_accuracy"),
+            "qda_accuracy": evaluated.get("qda_accuracy"),  # the paper's protocol
             "qda_chance": evaluated.get("chance"),
+            "test_qda": evaluated.get("test_qda"),  # song-disjoint, the test split
+            "test_majority": evaluated.get("test_majority"),
+            "test_untrained": evaluated.get("test_untrained"),
+            "control_test": controlled.get("test", {}).get("mean"),
+            "control_test_patterns": controlled.get("test", {}).get("patterns"),
+            "control_selection": controlled.get("selection", {}).get("mean"),
             "latent_region": state.get("latent_region"),
             "bytes": target.stat().st_size,
         }
     write_text(out_dir / CARD_JSON.name, json.dumps(cards, indent=2) + "\n")
     write_text(out_dir / "MODEL_CARD.md", model_card(cards))
     return cards
+
+
+def _control_of(control: str | Path | None, dataset: str, name: str) -> dict:
+    path = Path(control) / f"{dataset}.json" if control else None
+    data = json.loads(path.read_text()) if path and path.is_file() else {}
+    return data.get("models", {}).get(name, {})
 
 
 def training_text(train: dict) -> str:
@@ -97,6 +125,15 @@ def _num(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
+def score_text(score: dict | None) -> str:
+    """A stored score ({"value", "low", "high", …}) as "0.812 [0.741, 0.873]"; n/a if none."""
+    if not score or score.get("value") is None:
+        return "n/a"
+    if score.get("low") is None:
+        return f"{score['value']:.3f} [interval undefined]"
+    return f"{score['value']:.3f} [{score['low']:.3f}, {score['high']:.3f}]"
+
+
 def model_card(cards: dict[str, dict]) -> str:
     """The Markdown model card of the shipped models."""
     lines = [
@@ -104,29 +141,36 @@ def model_card(cards: dict[str, dict]) -> str:
         "",
         "Written by `bassnet ship-models` (DVC stage `ship`); do not edit by hand.",
         "Each is the VGAE of Grachten et al. (2020) trained by this project's pipeline on one",
-        "artificial dataset (paper §5.1; rendered with FluidSynth and FluidR3_GM).",
+        "artificial dataset (paper §5.1; rendered with FluidSynth and FluidR3_GM): of the models",
+        "trained for the dataset, the one with the best control score on the validation songs.",
+        "Its figures are measured on the held-out test songs, with 95 % intervals over songs.",
         "",
-        "| name | data | window | profile | size | mini-epochs × instances | training | "
-        "val f0 CCE | val KL | QDA (chance) | default z |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| name | model | window | profile | size | training | minutes "
+        "| test QDA (majority; untrained) | control, test songs | default z |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in cards.items():
         cfg = c["config"]
         region = c.get("latent_region") or {}
         centre = ", ".join(f"{v:.2f}" for v in region.get("centre", []))
+        qda = (f"{score_text(c.get('test_qda'))} ({score_text(c.get('test_majority'))}; "
+               f"{score_text(c.get('test_untrained'))})")  # fmt: skip
         lines.append(
-            f"| {name} | {c['dataset']} | {c['window']} | {c['profile']} "
+            f"| {name} | {c.get('model', '')} | {c['window']} | {c['profile']} "
             f"| {cfg['blocks']} blocks × {cfg['maps']} maps, {c['bytes'] / 1e6:.1f} MB "
-            f"| {c['mini_epochs']} × {c['instances']} | {c['training']} "
-            f"| {_num(c['validation'].get('f0'))} | {_num(c['validation'].get('kl_prior'))} "
-            f"| {_num(c['qda_accuracy'])} ({_num(c['qda_chance'])}) | ({centre}) |"
+            f"| {c['mini_epochs']} × {c['instances']}; {c['training']} "
+            f"| {_num(c.get('minutes'), 1)} | {qda} | {score_text(c.get('control_test'))} "
+            f"| ({centre}) |"
         )
     lines += [
         "",
+        "Test QDA: p(pattern | µ) fitted on the training songs' µ, scored on the test songs'.",
+        "Control: at each pattern's centroid of µ, the share of bass steps (A1–A3: on the",
+        "prescribed chord degree) or beats (A4: with the prescribed onsets) the model plays.",
+        "",
         "Intended use: steering a generated bass line for a mix with `bassnet generate`, and",
         "trying the latent control. These small models were trained in minutes on a CPU on",
-        "synthetic data; see the evaluation report for how well the latent separates the",
-        "patterns (Table 2) before relying on a region of the latent space.",
+        "synthetic data; see docs/results.md for what they do and do not do.",
         "",
     ]
     return "\n".join(lines)

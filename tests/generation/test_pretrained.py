@@ -39,11 +39,39 @@ def test_ship_copies_models_in_half_precision_with_a_card(tmp_path):
     assert stored["latent_map"] == latent["A1/10-40"]  # the pad's map travels with the model
     assert json.loads((tmp_path / "out/models.json").read_text()) == cards
     card = (tmp_path / "out/MODEL_CARD.md").read_text()
-    assert "| A1 | A1 | 10/40 | default |" in card
+    assert "| A1 | 10-40 | 10/40 | default |" in card
     # how the model was trained beyond Eq. (9), from its summary's settings
-    assert "| 3 × 60 | Eq. (9), onset ×2; transposed ±3 semitones |" in card
+    assert "| 3 × 60; Eq. (9), onset ×2; transposed ±3 semitones |" in card
     with pytest.raises(DataError, match="no trained model"):
         ship(tmp_path / "models", ["A2"], "10-40", "default", None, tmp_path / "out")
+
+
+def test_ship_ships_the_model_the_control_stage_selected_with_its_test_figures(tmp_path):
+    torch.manual_seed(0)
+    for name, window in (("40-40", "40/40"), ("control", "80/80")):
+        model = BassNet(ModelConfig(window=window, maps=2, blocks=2, head_maps=2)).eval()
+        (tmp_path / "models/A4" / name).mkdir(parents=True)
+        model.save(tmp_path / "models/A4" / name / "model.pt")
+    score = {"value": 0.83, "low": 0.78, "high": 0.88, "songs": 20, "windows": 2400}
+    control = {"selected": "control", "models": {
+        "40-40": {"test": {"mean": {**score, "value": 0.4}}, "selection": {"mean": score}},
+        "control": {"test": {"mean": score, "patterns": {"1": score}},
+                    "selection": {"mean": score}}}}  # fmt: skip
+    (tmp_path / "control").mkdir()
+    (tmp_path / "control/A4.json").write_text(json.dumps(control))
+    evaluation = {"A4/control": {"test_qda": {**score, "value": 0.61}}}
+    (tmp_path / "evaluation.json").write_text(json.dumps(evaluation))
+    cards = ship(tmp_path / "models", ["A4"], "40-40", "default", tmp_path / "evaluation.json",
+                 tmp_path / "out", None, tmp_path / "control")  # fmt: skip
+    card = cards["A4"]
+    assert card["model"] == "control" and card["window"] == "80/80"
+    assert card["control_test"]["value"] == 0.83 and card["test_qda"]["value"] == 0.61
+    assert str(BassNet.load(tmp_path / "out/A4.pt").config.spec) == "80/80"
+    text = (tmp_path / "out/MODEL_CARD.md").read_text()
+    assert "0.830 [0.780, 0.880]" in text and "0.610 [0.780, 0.880]" in text
+    # without the control stage's choice, the window's model ships
+    cards = ship(tmp_path / "models", ["A4"], "40-40", "default", None, tmp_path / "out2")
+    assert cards["A4"]["model"] == "40-40" and cards["A4"]["control_test"] is None
 
 
 def test_resolve_names_paths_and_unknowns(tmp_path):
@@ -58,8 +86,10 @@ def test_the_package_ships_small_a1_to_a4_models(capsys):
     shipped = available()
     assert set(shipped) == {"A1", "A2", "A3", "A4"}
     assert sum(c["bytes"] for c in shipped.values()) < 8e6  # a few MB in all
-    for name in shipped:
+    for name, card in shipped.items():
         model = BassNet.load(resolve(name))
-        assert str(model.config.spec) == "40/40"
+        assert str(model.config.spec) == card["window"]
     assert main(["models"]) == 0
-    assert capsys.readouterr().out.count("40/40") == 4
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == list(shipped)
+    assert all(card["window"] in line for line, card in zip(listed, shipped.values(), strict=True))
