@@ -1,7 +1,8 @@
 """Train several recipes side by side and score each with the control test (`bassnet control`).
 
-The search for a recipe whose latent control passes (README, *Does the control work?*) is many
-runs of one 40/40 model each, several seeds per recipe: one 30-s song or one seed says little.
+The search for a recipe whose latent control passes (experiments/README.md, *Does the control
+work?*) is many runs of one model each, several seeds per recipe: one song or one seed says
+little.
 Each config names its overrides of the default profile's `train` and `model` sections:
 
     [{"name": "m16_s1", "train": {"max_mini_epochs": 30, "seed": 1}, "model": {"maps": 16}},
@@ -9,16 +10,17 @@ Each config names its overrides of the default profile's `train` and `model` sec
 
 For each, this writes OUT/<name>/params.yaml (params.yaml with the overrides, one torch thread
 per run), trains `--parallel` runs at a time (`bassnet train`, on `--device`), then scores each
-model with `bassnet control` (the dataset's held-out centroids, its test songs), and writes
-OUT/summary.json: per config, the training summary line and the control's per-pattern scores
-and mean. `--minutes` caps the whole training phase: a run started late gets the minutes left
-as its `train.max_minutes` (it stops early and keeps its best model).
+model with `bassnet control` (centroids from the training songs, scores on the dataset's test
+split, data/features/DATASET-test), and writes OUT/summary.json: per config, the training
+summary line and the control's per-pattern scores and mean on the test songs. Choose a recipe by
+the validation songs' scores (in OUT/<name>/control.json), not by these. `--minutes` caps the
+whole training phase: a run started late gets the minutes left as its `train.max_minutes` (it
+stops early and keeps its best model).
 
 On a GPU machine without FluidSynth, train there (`--no-score`, `--device cuda`) and score the
 returned OUT here (`--score-only`); training on CUDA imports nnAudio and dvclive, which that
-machine's image may lack (carry them). Session 13 ran 33 A4 runs so, with this script's scratch
-precursor, on an H100 in ≈10 min (24 at once: 30 mini-epochs of 8 maps in ≈2.3 min each);
-`bassnet control` takes ≈50 s per model on 2 cores.
+machine's image may lack (carry them). 33 A4 runs took ≈10 min on an H100 (24 at once: 30
+mini-epochs of 8 maps in ≈2.3 min each).
 
     python experiments/control_sweep.py --dataset A4 --configs sweep.json --out /tmp/sweep
 """
@@ -95,20 +97,23 @@ def train_one(config: dict, out: Path, base: dict, device: str, deadline: float 
     return line if ok else f"failed: {line}"
 
 
-def score_one(config: dict, out: Path, songs: list[str]) -> dict | str:
-    """`bassnet control` on out/<name>/model/model.pt (`songs`: its --songs/--test-songs
-    flags): its metrics, or why there are none."""
+def score_one(config: dict, out: Path, data: Path, datasets: Path) -> dict | str:
+    """`bassnet control` on out/<name>/model/model.pt, the features under `data` and the
+    rendered songs under `datasets`: {"scores": {pattern: share}, "mean"} on the test songs,
+    or why there are none."""
     folder = out / config["name"]
     model = folder / "model" / "model.pt"
     if not model.is_file():
         return "no model to score"
     ok, line = _bassnet(["control", "--model", str(model), "--dataset", config["dataset"],
-                         "--out", str(folder / "control"), "--metrics",
-                         str(folder / "control.json"), "--params",
-                         str(folder / "params.yaml"), *songs], folder / "control.log")  # fmt: skip
+                         "--features", str(data), "--datasets", str(datasets), "--metrics",
+                         str(folder / "control.json"), "--params", str(folder / "params.yaml"),
+                         "-q"], folder / "control.log")  # fmt: skip
     if not ok:
         return f"control failed: {line}"
-    return json.loads((folder / "control.json").read_text())
+    test = json.loads((folder / "control.json").read_text())["models"]["model"]["test"]
+    return {"scores": {p: s["value"] for p, s in test["patterns"].items()},
+            "mean": test["mean"]["value"]}  # fmt: skip
 
 
 def _bassnet(args: list[str], log: Path) -> tuple[bool, str]:
@@ -128,9 +133,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--parallel", type=int, default=2, help="runs trained at once")
     parser.add_argument("--device", default="auto", help="cpu | cuda | auto")
     parser.add_argument("--minutes", type=float, help="cap on the whole training phase")
-    parser.add_argument("--features", help="feature folder (default: data/features/DATASET)")
-    parser.add_argument("--songs", type=int, help="bassnet control --songs (held-out songs)")
-    parser.add_argument("--test-songs", type=int, help="bassnet control --test-songs")
+    parser.add_argument(
+        "--data",
+        default=str(ROOT / "data" / "features"),
+        help="feature folders DATASET (training) and DATASET-test (scoring)",
+    )
+    parser.add_argument(
+        "--datasets",
+        default=str(ROOT / "datasets"),
+        help="rendered datasets DATASET and DATASET-test (their mixes)",
+    )
     parser.add_argument("--params", default=str(ROOT / "params.yaml"))
     stage = parser.add_mutually_exclusive_group()
     stage.add_argument("--no-score", action="store_true", help="train only")
@@ -138,7 +150,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     configs = check_configs(json.loads(Path(args.configs).read_text()))
-    features = Path(args.features or ROOT / "data" / "features" / args.dataset).resolve()
+    data, datasets = Path(args.data).resolve(), Path(args.datasets).resolve()
+    features = data / args.dataset
     for c in configs:
         c["dataset"], c["features"] = args.dataset, features
     out = Path(args.out).resolve()
@@ -147,8 +160,6 @@ def main(argv: list[str] | None = None) -> dict:
     summary = json.loads(done.read_text()) if done.is_file() else {}
     for c in configs:
         summary.setdefault(c["name"], {})["config"] = {k: c[k] for k in c if k in KEYS}
-    songs = [f for flag, n in (("--songs", args.songs), ("--test-songs", args.test_songs))
-             if n is not None for f in (flag, str(n))]  # fmt: skip
     if not args.score_only:
         deadline = None if args.minutes is None else time.time() + args.minutes * 60
         with ThreadPoolExecutor(max(1, args.parallel)) as pool:
@@ -158,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"{c['name']}: {line}", flush=True)
     if not args.no_score:
         for c in configs:
-            result = score_one(c, out, songs)
+            result = score_one(c, out, data, datasets)
             if isinstance(result, str):
                 summary[c["name"]]["scores"] = result
                 print(f"{c['name']}: {result}", flush=True)

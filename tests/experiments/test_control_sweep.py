@@ -40,9 +40,15 @@ def test_a_runs_params_hold_its_overrides_and_the_cap():
     assert base["profiles"]["default"]["model"]["maps"] == 8  # the base is left as it was
 
 
-def test_a_sweep_trains_and_scores_each_config(a1_shards, tmp_path):
+def test_a_sweep_trains_and_scores_each_config(a1_shards, a1_test_shards, tmp_path):
     base = yaml.safe_load(open(sweep.ROOT / "params.yaml"))
-    base["profiles"]["default"]["render"]["seconds"] = 8  # short control songs
+    base["profiles"]["default"]["render"]["seconds"] = 8  # the fixtures' songs
+    for split, features, songs in (("A1", a1_shards, "data"), ("A1-test", a1_test_shards,
+                                                                 "data-test")):  # fmt: skip
+        (tmp_path / "features").mkdir(exist_ok=True)
+        (tmp_path / "features" / split).symlink_to(features)
+        (tmp_path / "datasets").mkdir(exist_ok=True)
+        (tmp_path / "datasets" / split).symlink_to(a1_shards.parent / songs)
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(base))
     tiny = {"max_mini_epochs": 1, "mini_epoch": 8, "batch_size": 4, "valid_windows": 4}
@@ -55,11 +61,11 @@ def test_a_sweep_trains_and_scores_each_config(a1_shards, tmp_path):
     out = tmp_path / "out"
 
     summary = sweep.main(["--dataset", "A1", "--configs", str(tmp_path / "configs.json"),
-                          "--out", str(out), "--features", str(a1_shards), "--params",
-                          str(params), "--songs", "1", "--test-songs", "1"])  # fmt: skip
+                          "--out", str(out), "--data", str(tmp_path / "features"), "--datasets",
+                          str(tmp_path / "datasets"), "--params", str(params)])  # fmt: skip
 
     assert summary["tiny"]["train"].startswith("trained") and " 8/16 " in summary["tiny"]["train"]
-    # the patterns the one 8-s held-out song plays
+    # the patterns the training songs play, scored on the two 8-s test songs
     assert summary["tiny"]["scores"] and set(summary["tiny"]["scores"]) <= {"1", "2", "3"}
     assert all(0 <= v <= 1 for v in summary["tiny"]["scores"].values())
     assert summary["bad"]["train"].startswith("failed") and "8/12" in summary["bad"]["train"]
