@@ -25,8 +25,8 @@ curve flat at 0.03, the bass re-struck only where its pitch moved).
 
 `noise` (`train.posterior_noise`) scales σ in the training sample z ~ N(µ, σ²): 1 is Eq. (9);
 0 decodes the neighbour's µ itself, as generation does (the KL terms are unchanged). It took
-the control test of a 16-map A4 model at 80/80 from 71% to 81.5% (README, "Does the control
-work?").
+the control test of a 16-map A4 model at 80/80 from 71% to 81.5% in one run (docs/design.md,
+the control models).
 """
 
 from __future__ import annotations

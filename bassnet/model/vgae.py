@@ -10,7 +10,7 @@ frequency, and z enters dec_z as the same value at every (t, f): z can say how b
 relate (root, third or fifth of the chord; on which beats), but not at which pitch or time
 they do, so a pattern keeps its z under transposition. A linear map of the whole flattened
 mapping (tried before) let z encode absolute pitch, and on the default profile's budget it
-neither separated A1's patterns nor steered the bass (README, "Reproduction status").
+neither separated A1's patterns nor steered the bass (docs/design.md, departures).
 
 x and y are compressed multi-resolution windows (B, C, a, 264) of log |CQT|: the C resolutions
 are the input channels of 2-D convolutions over (time, frequency). Inside the network they are
