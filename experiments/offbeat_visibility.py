@@ -1,4 +1,4 @@
-"""Can a model hear A4's off-beats? (README, *Does the control work?*)
+"""Can a model hear A4's off-beats? (experiments/README.md, *Does the control work?*)
 
 A4's pattern 4 plays eighth notes; patterns 1–3 play quarters, pattern 5 one note a measure.
 The only drum on the off-beat eighths is the closed hi-hat, whose energy lies mostly above the
@@ -6,13 +6,14 @@ CQT's top bin (4.4 kHz); below it, the chords often cover it. Where the mix does
 off-beats, a model can only place the eighths by the pulse of the bass and snare drums, and a
 40-frame window (0.4 s) holds less than one beat at 100–150 BPM.
 
-For the control test's songs (`bassnet control`: the same seeds, the first `--songs` of them)
-this measures the off-beat contrast in the drums alone and in the mix: the mean log |CQT| of the
-top octave (2.2–4.4 kHz) over the 3 frames from each off-beat eighth, minus the same a sixteenth
-later, where no drum starts. With `--control FILE` (what `bassnet control --metrics` wrote for
-an A4 model, over the same songs) each song's pattern-4 (eighths) score stands beside it.
-Visibility turned out not to be what the eighths lack: with every eighth marked in the mix, a
-model still did not play them (README, session 14's A4 block).
+For the songs the control test used before it moved to the test split (indices counting down
+from `CONTROL_SONG_INDEX`, the dataset's seed; the first `--songs` of them) this measures the
+off-beat contrast in the drums alone and in the mix: the mean log |CQT| of the top octave
+(2.2–4.4 kHz) over the 3 frames from each off-beat eighth, minus the same a sixteenth later,
+where no drum starts. With `--control FILE` (a control result over the same songs, as in
+experiments/results/) each song's pattern-4 (eighths) score stands beside it. Visibility turned
+out not to be what the eighths lack: with every eighth marked in the mix, a model still did not
+play them (experiments/README.md, A4).
 
     python experiments/offbeat_visibility.py --control experiments/results/control_A4_16maps.json
 
