@@ -309,9 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "held-out test songs from render.test_seeds (default --out: "
                         "datasets/DATASET-test)")  # fmt: skip
     render.add_argument("--seed", type=int,
-                        help="dataset seed (default: render.seeds, or render.test_seeds)")
+                        help="dataset seed, 0..2^63-1 (default: render.seeds, or "
+                        "render.test_seeds)")  # fmt: skip
     render.add_argument("--out", help="output folder (default: datasets/DATASET)")
-    render.add_argument("--seconds", type=float, help="approximate song length in seconds")
+    render.add_argument("--seconds", type=float,
+                        help="approximate song length in seconds (0 < s <= 3600)")  # fmt: skip
     render.add_argument("--workers", type=int, help="render processes (0 = one per core)")
     render.add_argument("--params", help="params file (default: ./params.yaml)")
     render.add_argument("--profile", help="profile in the params file (default: its `profile`)")

@@ -8,6 +8,7 @@ deep-merged over the shared settings, so `dvc exp run -S profile=paper` switches
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,25 @@ def _build(cls: type, section: dict[str, Any], where: str):
     return cls(**values)
 
 
+# Songs longer than an hour are refused: a song is rendered whole in memory (float32 stereo at
+# 44.1 kHz: 1.3 GB per stem-hour), and the paper's songs are about a minute.
+MAX_SONG_SECONDS = 3600.0
+# Seeds are stored as int64 in labels.parquet and numpy's SeedSequence takes no negative ones.
+MAX_SEED = 2**63 - 1
+
+
+def is_seed(value: Any) -> bool:
+    """Whether `value` is a usable dataset seed: an int in 0..MAX_SEED (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
+
+
+def _finite(*values: Any) -> bool:
+    """Whether every value is a finite real number (inf passes `> 0`, so ranges need this)."""
+    return all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
 def _raise_failed(checks: dict[str, bool], section: str) -> None:
     """Raise one ConfigError naming every check of `section` that failed."""
     failed = [msg for msg, ok in checks.items() if not ok]
@@ -120,9 +140,11 @@ class RenderConfig:
     def __post_init__(self) -> None:
         checks = {
             "songs must be a positive integer": isinstance(self.songs, int) and self.songs > 0,
-            "seconds must be positive": self.seconds > 0,
+            f"seconds must be a finite number in (0, {MAX_SONG_SECONDS:g}]": _finite(self.seconds)
+            and 0 < self.seconds <= MAX_SONG_SECONDS,
             "sample_rate must be 8000..192000 Hz": 8000 <= self.sample_rate <= 192000,
-            "tempo_bpm must be 0 < low <= high": 0 < self.tempo_bpm[0] <= self.tempo_bpm[1],
+            "tempo_bpm must be finite, 0 < low <= high": _finite(*self.tempo_bpm)
+            and 0 < self.tempo_bpm[0] <= self.tempo_bpm[1],
             "root_range must be MIDI 12..115, low <= high": 12
             <= self.root_range[0]
             <= self.root_range[1]
@@ -143,6 +165,10 @@ class RenderConfig:
             "workers must be >= 0": self.workers >= 0,
             "test_songs must be a positive integer": isinstance(self.test_songs, int)
             and self.test_songs > 0,
+            f"seeds must be integers in 0..{MAX_SEED}": all(map(is_seed, self.seeds.values())),
+            f"test_seeds must be integers in 0..{MAX_SEED}": all(
+                map(is_seed, self.test_seeds.values())
+            ),
         }
         _raise_failed(checks, "render")
 

@@ -32,7 +32,7 @@ from mido import MidiFile
 from tqdm import tqdm
 
 from bassnet import atomic
-from bassnet.config import RenderConfig
+from bassnet.config import MAX_SEED, RenderConfig, is_seed
 from bassnet.errors import ConfigError
 from bassnet.synth.fluidsynth_render import FluidRenderer
 from bassnet.synth.labels import frame_labels
@@ -208,13 +208,28 @@ def check_dataset(dataset: str) -> None:
         raise ConfigError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
 
 
-def check_request(dataset: str, songs: int, out: Path, cfg: RenderConfig) -> None:
-    """Raise ConfigError for a request that cannot succeed, before anything is written."""
+def check_request(
+    dataset: str, songs: int, out: Path, cfg: RenderConfig, seed: int | None = None,
+    split: str = "trainvalid",
+) -> None:  # fmt: skip
+    """Raise ConfigError for a request that cannot succeed, before anything is written: an
+    unknown dataset or split, a song count that is not a positive integer, a seed outside
+    0..MAX_SEED (when given), an output that is not a folder or cannot be one, a missing
+    soundfont. (`cfg` itself is checked when it is built: seconds finite in (0, 3600], ...)"""
     check_dataset(dataset)
-    if not isinstance(songs, int) or songs <= 0:
+    if split not in SPLITS:
+        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+    if isinstance(songs, bool) or not isinstance(songs, int) or songs <= 0:
         raise ConfigError(f"--songs must be a positive integer, got {songs!r}")
+    if seed is not None and not is_seed(seed):
+        raise ConfigError(f"--seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output folder {out} exists and is not a folder")
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # mkdir creates the missing ones; the nearest existing must allow it
+    if not parent.is_dir():
+        raise ConfigError(f"output folder {out} cannot be created ({parent} is not a folder)")
     if not Path(cfg.soundfont).is_file():
         raise ConfigError(
             f"soundfont not found: {cfg.soundfont} (on Debian: apt-get install fluid-soundfont-gm;"
@@ -230,9 +245,7 @@ def render_dataset(
     into train and validation songs; with `split="test"`, songs TEST_FIRST_INDEX… from `seed`
     (the dataset's test seed), every one in the test split."""
     out = Path(out)
-    check_request(dataset, songs, out, cfg)
-    if split not in SPLITS:
-        raise ConfigError(f"split must be one of {SPLITS}, got {split!r}")
+    check_request(dataset, songs, out, cfg, seed, split)  # before any folder is made
     cfg = replace(cfg, songs=songs)
     started = time.perf_counter()
     for sub in ("midi", "audio"):

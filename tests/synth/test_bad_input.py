@@ -1,6 +1,9 @@
 """Bad requests fail with a clear, named error before anything is written."""
 
 import dataclasses
+import re
+import subprocess
+import sys
 
 import pytest
 
@@ -73,3 +76,72 @@ def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     assert main(["render", "A1", "--songs", "0", "--out", str(tmp_path / "o")]) == 2
     assert "--songs must be a positive integer" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+# `bassnet render` arguments that cannot succeed: (extra arguments, what the error names).
+# Each must be `bassnet: error: ...`, exit code 2, and leave no file or folder behind.
+RENDER_CASES = [
+    (["--seed", "-5"], "--seed must be an integer in 0.."),
+    (["--seed", str(2**63)], "--seed must be an integer in 0.."),
+    (["--seconds", "inf"], "seconds must be a finite number"),
+    (["--seconds=-inf"], "seconds must be a finite number"),
+    (["--seconds", "nan"], "seconds must be a finite number"),
+    (["--seconds", "0"], "seconds must be a finite number"),
+    (["--seconds", "1e9"], "seconds must be a finite number in \\(0, 3600\\]"),
+    (["--songs", "0"], "--songs must be a positive integer"),
+    (["--songs", "-2"], "--songs must be a positive integer"),
+    (["--workers", "-1"], "workers must be >= 0"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), RENDER_CASES, ids=lambda v: " ".join(v) if
+                         isinstance(v, list) else None)  # fmt: skip
+@pytest.mark.parametrize("out", ["explicit", "default"])
+def test_bad_render_arguments_are_named_and_write_nothing(
+    extra, message, out, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)  # the default output folder is ./datasets/A1
+    args = ["render", "A1", "-q", *extra] + (["--out", "o/A1"] if out == "explicit" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bassnet: error: ") and re.search(message, err), err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_render_arguments_exit_2_from_the_console_script(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bassnet.cli", "render", "A1", "--seed", "-5", "--out",
+         str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("bassnet: error: --seed"), done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("seed", "split"),
+    [(-1, "trainvalid"), (2**63, "trainvalid"), (True, "trainvalid"), (1, "train")],  # fmt: skip
+)
+def test_render_dataset_checks_seed_and_split_before_writing(tmp_path, render_cfg, seed, split):
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError, match="seed|split"):
+        render_dataset("A1", out, 1, seed, render_cfg, split=split)
+    assert not out.exists()
+
+
+def test_an_output_below_a_file_is_named(tmp_path, render_cfg):
+    (tmp_path / "file").write_text("keep me")
+    with pytest.raises(ConfigError, match="cannot be created .*file is not a folder"):
+        render_dataset("A1", tmp_path / "file" / "sub" / "out", 1, 1, render_cfg)
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seconds", float("inf")), ("seconds", float("nan")), ("seconds", 3601.0),
+     ("tempo_bpm", (100.0, float("inf"))), ("seeds", {"A1": -1}), ("test_seeds", {"A1": 1.5})],
+)  # fmt: skip
+def test_non_finite_or_out_of_range_params_are_named(render_cfg, field, value):
+    with pytest.raises(ConfigError, match=field):
+        dataclasses.replace(render_cfg, **{field: value})
