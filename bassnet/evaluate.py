@@ -140,10 +140,13 @@ def untrained_like(model: BassNet, seed: int) -> BassNet:
 
 
 def heldout_qda(
-    model: BassNet, train_set: WindowSet, test_set: WindowSet, seed: int
-) -> HeldoutQDA:
+    model: BassNet, train_set: WindowSet, test_set: WindowSet, seed: int,
+    untrained: dict | None = None,
+) -> HeldoutQDA:  # fmt: skip
     """QDA on µ fitted on `train_set`'s windows (training songs), scored on `test_set`'s (test
-    songs), beside the majority-pattern and untrained-model nulls."""
+    songs), beside the majority-pattern and untrained-model nulls. `untrained`: a dict that
+    keeps the untrained null's score for models of the same architecture and windows (a model
+    and its ablation share it)."""
     songs = np.asarray(test_set.track_ids)
     test_labels = np.asarray(test_set.patterns)
     train_labels = np.asarray(train_set.patterns)
@@ -159,8 +162,11 @@ def heldout_qda(
         trained = score(model)
     finally:
         model.train(was_training)
-    return HeldoutQDA(trained, majority_score(test_labels, songs, seed),
-                      score(untrained_like(model, seed)))  # fmt: skip
+    cache = {} if untrained is None else untrained
+    key = (repr(model.config), seed, id(train_set), id(test_set))
+    if key not in cache:
+        cache[key] = score(untrained_like(model, seed))
+    return HeldoutQDA(trained, majority_score(test_labels, songs, seed), cache[key])
 
 
 def load_model(path: str | Path) -> BassNet:

@@ -182,6 +182,7 @@ def run_evaluation(
     evals: dict[tuple[str, str], ModelEvaluation] = {}
     minutes: dict[tuple[str, str], float] = {}
     caches: dict[str, WindowCache] = {}
+    untrained: dict = {}  # the untrained null, shared by models of one architecture
     # Figs. 7 and 8 use the 40/40 models (full objective and ablation; Fig. 8 the full one) and
     # each collection's model, on the validation songs: drawn while the model is loaded.
     trajectories, fig8, tracks = {}, [], {}
@@ -200,7 +201,7 @@ def run_evaluation(
             spec = model.config.spec
             train_set = cache.get(features / ds, "train", spec, train_windows)
             test_set = cache.get(test_dir, "test", spec, test_windows)
-            e.heldout = heldout_qda(model, train_set, test_set, seed)
+            e.heldout = heldout_qda(model, train_set, test_set, seed, untrained)
         evals[(ds, name)] = e
         summary = folder / "summary.json"
         if summary.exists():
