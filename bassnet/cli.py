@@ -52,6 +52,7 @@ def _train(args: argparse.Namespace) -> None:
             "max_mini_epochs": args.max_mini_epochs,
             "max_minutes": args.max_minutes,
             "device": args.device,
+            "seed": args.seed,
         }.items()
         if v is not None
     }
@@ -61,7 +62,8 @@ def _train(args: argparse.Namespace) -> None:
             raise BassnetError("--control takes its window from control.models; "
                               "drop --window and --ablation")  # fmt: skip
         params, name, args.window = control_model(params, dataset)
-        args.out = args.out or str(Path("models") / dataset / "control")
+        seed = f"-seed{args.seed}" if args.seed is not None else ""
+        args.out = args.out or str(Path("models") / dataset / f"control{seed}")
     elif not args.window:
         raise BassnetError("give --window (e.g. 40/40) or --control")
     else:
@@ -69,7 +71,9 @@ def _train(args: argparse.Namespace) -> None:
         name = model_dir("", dataset, args.window, args.ablation).as_posix()
     model_cfg = model_config(params, args.window, name)
     cfg = TrainConfig.from_params(params, model=name, overrides=overrides)
-    out = args.out or str(Path("models") / name)
+    # another seed of a model trains beside it (<folder>-seed<N>); the evaluation aggregates them
+    suffix = f"-seed{args.seed}" if args.seed is not None else ""
+    out = args.out or str(Path("models") / f"{name}{suffix}")
     summary = train(
         args.features, out, model_cfg, cfg, ablation=args.ablation, progress=not args.quiet
     )
@@ -190,7 +194,7 @@ def _generate(args: argparse.Namespace) -> None:
         result = generate_files(
             args.mix, args.output, resolve(args.model), z=z, z_path=args.z_path,
             render=args.render, with_mix=args.with_mix, cfg=_generate_config(args),
-            progress=not args.quiet,
+            progress=not args.quiet, force=args.force,
         )  # fmt: skip
     # a warning is both raised and kept in result.warnings: say each once
     for message in dict.fromkeys([str(w.message) for w in caught] + result.warnings):
@@ -346,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-mini-epochs", type=int, help="stop after this many mini-epochs")
     train.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     train.add_argument("--device", choices=["cpu", "cuda", "auto"], help="default: train.device")
+    train.add_argument("--seed", type=int,
+                       help="a seed other than train.seed (default --out: the model's folder "
+                       "with -seedN; `bassnet evaluate` aggregates the seeds it finds)")
     train.add_argument("--params", help="params file (default: ./params.yaml)")
     train.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -383,7 +390,10 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="generate a bass track for a song at a point or path in the latent space",
         description="Writes OUT.wav (the bass, at the input's rate and length), OUT.mid and, "
-        "with --with-mix, OUT.mix.wav. z defaults to the centre of the training data's µ.",
+        "with --with-mix, OUT.mix.wav. z defaults to the centre of the training data's µ. An "
+        "existing OUT.wav or OUT.mix.wav that is a WAV file and OUT.mid that is a MIDI file "
+        "are replaced, atomically (never half-written); any other file there is refused unless "
+        "--force, and an output that is one of the inputs always is.",
     )
     generate.add_argument("mix", help="audio of the song (any rate, mono or stereo)")
     generate.add_argument("-o", "--output", required=True, help="output path without suffix")
@@ -394,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="additive synthesis, or the MIDI through FluidSynth")  # fmt: skip
     generate.add_argument("--with-mix", action="store_true", help="also write mix + bass")
     generate.add_argument("--params", help="params file (default: ./params.yaml, if any)")
+    generate.add_argument("--force", action="store_true",
+                          help="replace existing outputs that are not WAV or MIDI files (never "
+                          "an input)")  # fmt: skip
     generate.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     generate.set_defaults(func=_generate)
 

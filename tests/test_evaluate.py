@@ -6,7 +6,9 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
+from bassnet.config import find_params
 from bassnet.data import WindowSet, shard_paths
 from bassnet.encode import COLUMNS, encode_files
 from bassnet.errors import DataError
@@ -190,3 +192,29 @@ def test_a_missing_test_split_is_a_named_error_not_a_silent_gap(tiny_models, tmp
                        tmp_path / "metrics.json", ["8/16"], [], ["A1"], 40, 3, 0, "test",
                        train_windows=40, test_windows=30)  # fmt: skip
     assert not (tmp_path / "metrics.json").exists()
+
+
+def test_every_trained_seed_of_a_model_is_evaluated_and_aggregated(
+    tiny_models, a1_shards, tiny_train_cfg, tmp_path
+):
+    from bassnet.cli import main
+
+    (tmp_path / "models/A1").mkdir(parents=True)
+    (tmp_path / "models/A1/8-16").symlink_to(tiny_models / "models/A1/8-16")
+    # another seed, trained by the CLI into <folder>-seed1 beside the model
+    params = yaml.safe_load(find_params(None).read_text())
+    tiny = {"learning_rate": 3e-3, "batch_size": 4, "mini_epoch": 8, "max_mini_epochs": 1,
+            "valid_windows": 8, "free_bits": 0.5, "neighbourhood_s": 1.0}  # fmt: skip
+    params["profiles"]["default"]["train"].update(tiny)
+    params["profiles"]["default"]["model"].update(TINY)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["train", "--features", str(a1_shards), "--window", "8/16", "--seed", "1",
+                 "--out", str(tmp_path / "models/A1/8-16-seed1"), "--params",
+                 str(tmp_path / "params.yaml"), "-q"]) == 0  # fmt: skip
+    metrics = run_evaluation(tmp_path / "models", tiny_models / "features", tmp_path / "reports",
+                             tmp_path / "metrics.json", ["8/16"], [], ["A1"], 40, 3, 0, "test",
+                             train_windows=40, test_windows=30)  # fmt: skip
+    assert {"A1/8-16", "A1/8-16-seed1"} <= set(metrics)
+    values = [metrics[k]["test_qda"]["value"] for k in ("A1/8-16", "A1/8-16-seed1")]
+    report = (tmp_path / "reports/report.md").read_text()
+    assert f"| 2: {np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" in report
