@@ -48,16 +48,43 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+# The kinds of output a command may replace without --force, told by their first bytes: a file
+# of another kind at an output's name is something the user made, not an earlier run's output.
+KINDS = {
+    "WAV": lambda head: head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE",
+    "MIDI": lambda head: head[:4] == b"MThd",
+}
+
+
+def is_kind(path: str | os.PathLike, kind: str) -> bool:
+    """Whether `path` is an existing regular file that starts like a `kind` file (KINDS key);
+    False for anything else, including an unreadable file or a FIFO (never opened)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return KINDS[kind](head)
+
+
 def check_outputs(
-    outputs: list[str | os.PathLike], inputs: list[str | os.PathLike | None] = ()
-) -> None:
+    outputs: list[str | os.PathLike], inputs: list[str | os.PathLike | None] = (),
+    kinds: dict[str | os.PathLike, str] | None = None, force: bool = False,
+) -> None:  # fmt: skip
     """Raise OutputError, before any work, for an output that is one of the `inputs` (the
-    command would destroy what it reads), an existing folder, or that cannot be written (its
-    nearest existing parent is a file, or no new file can be created there: probed with a
-    real temporary file, as permissions alone do not say it, e.g. on read-only mounts)."""
+    command would destroy what it reads; even with `force`), an existing folder, or that cannot
+    be written (its nearest existing parent is a file, or no new file can be created there:
+    probed with a real temporary file, as permissions alone do not say it, e.g. on read-only
+    mounts). With `kinds` (output → a key of KINDS), an output that exists but is not a file of
+    its kind (a document, a FIFO, ...) is refused too unless `force`: outputs of the command's
+    own kind are replaced, atomically, by the write."""
     from bassnet.errors import OutputError
 
     sources = [Path(p) for p in inputs if p is not None]
+    expected = {Path(k): v for k, v in (kinds or {}).items()}
     probed: set[Path] = set()
     for output in map(Path, outputs):
         for source in sources:
@@ -65,6 +92,13 @@ def check_outputs(
                 raise OutputError(f"{output}: is the input {source}; choose another output")
         if output.is_dir():
             raise OutputError(f"{output}: is a folder, not a file name")
+        kind = expected.get(output)
+        exists = output.exists() or output.is_symlink()
+        if kind and exists and not force and not is_kind(output, kind):
+            raise OutputError(
+                f"{output}: exists and is not a {kind} file, so it is kept; choose another "
+                "output, or --force to replace it"
+            )
         parent = output.absolute().parent
         while not parent.exists() and parent != parent.parent:
             parent = parent.parent  # created by the write; the nearest existing one must allow it

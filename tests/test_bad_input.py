@@ -327,3 +327,84 @@ def test_manifest_ids_are_always_valid_track_ids():
 
     for name in ("..", "../x", ".hidden", "-dash", "a..b", "x" * 300, "Song / Name", "é"):
         assert id_problem(track_id(name)) is None, name
+
+
+# --- 2. an existing output is replaced only if it is the command's own kind (or --force) ----
+def _wav_bytes(path: pathlib.Path) -> bytes:
+    sf.write(path, np.zeros(100), SR, subtype="PCM_16")
+    return path.read_bytes()
+
+
+# (suffix of the existing file, what it holds, --with-mix, --force, replaced?)
+REPLACE_CASES = [
+    (".wav", "wav", False, False, True),  # an earlier run's bass
+    (".mid", "midi", False, False, True),  # an earlier run's MIDI
+    (".mix.wav", "wav", True, False, True),
+    (".wav", "text", False, False, False),  # the user's notes named like an output
+    (".wav", "empty", False, False, False),
+    (".mid", "wav", False, False, False),  # the wrong kind for its name
+    (".wav", "midi", False, False, False),
+    (".mix.wav", "text", True, False, False),
+    (".wav", "dangling-link", False, False, False),
+    (".wav", "fifo", False, False, False),  # refused without opening it (it would block)
+    (".wav", "text", False, True, True),  # --force replaces it
+    (".mid", "wav", False, True, True),
+    (".wav", "dangling-link", False, True, True),
+]
+
+
+@pytest.mark.parametrize(("suffix", "content", "with_mix", "force", "replaced"), REPLACE_CASES)
+def test_an_existing_output_is_replaced_only_if_it_is_an_output(
+    suffix, content, with_mix, force, replaced, song, model_file, tmp_path, capsys
+):
+    existing = tmp_path / f"bass{suffix}"
+    if content == "fifo":
+        os.mkfifo(existing)
+    elif content == "dangling-link":
+        existing.symlink_to(tmp_path / "nowhere")
+    else:
+        data = {
+            "wav": lambda: _wav_bytes(tmp_path / "x.wav"),
+            "text": lambda: b"my notes\n",
+            "empty": lambda: b"",
+            "midi": lambda: b"MThd\x00\x00\x00\x06" + bytes(6),
+        }
+        existing.write_bytes(data[content]())  # fmt: skip
+    before = {p.name: p.lstat().st_mtime_ns for p in tmp_path.iterdir()}
+    args = ["generate", song[0], "-o", tmp_path / "bass", "--model", model_file, "-q"]
+    args += ["--with-mix"] * with_mix + ["--force"] * force
+    code, err = run_cli(args, capsys)
+    if replaced:
+        assert code == 0, err
+        assert existing.is_file() and not existing.is_symlink()
+        head = existing.read_bytes()[:4]
+        assert head == (b"MThd" if suffix == ".mid" else b"RIFF")
+        assert not list(tmp_path.glob(".*.tmp"))  # written beside it and renamed: no leftover
+    else:
+        assert code == 2 and f"bassnet: error: {existing}: exists and is not a" in err, err
+        assert "--force" in err
+        # nothing written at all: the refusal comes before the work
+        assert {p.name: p.lstat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+def test_force_never_replaces_an_input(song, model_file, tmp_path, capsys):
+    mix = tmp_path / "song.wav"
+    mix.write_bytes(song[0].read_bytes())
+    code, err = run_cli(["generate", mix, "-o", tmp_path / "song", "--model", model_file, "-q",
+                         "--force"], capsys)  # fmt: skip
+    assert code == 2 and "is the input" in err
+    assert mix.read_bytes() == song[0].read_bytes()
+
+
+def test_check_outputs_kinds(tmp_path):
+    from bassnet.atomic import check_outputs, is_kind
+
+    wav, doc = tmp_path / "a.wav", tmp_path / "b.wav"
+    _wav_bytes(wav)
+    doc.write_text("RIFF but not a WAVE")
+    assert is_kind(wav, "WAV") and not is_kind(wav, "MIDI") and not is_kind(doc, "WAV")
+    check_outputs([wav], kinds={wav: "WAV"})
+    check_outputs([doc])  # without kinds nothing is sniffed
+    check_outputs([doc], kinds={doc: "WAV"}, force=True)
+    with pytest.raises(OutputError, match="b.wav: exists and is not a WAV file"):
+        check_outputs([doc], kinds={doc: "WAV"})

@@ -232,9 +232,11 @@ class _Synth:
 def generate_files(
     mix_path: str | Path, out: str | Path, model_path: str | Path, z: np.ndarray | None = None,
     z_path: str | Path | None = None, render: str = "synth", with_mix: bool = False,
-    cfg: GenerateConfig | None = None, progress: bool = True,
+    cfg: GenerateConfig | None = None, progress: bool = True, force: bool = False,
 ) -> Generated:  # fmt: skip
-    """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc."""
+    """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc.
+    An existing output is replaced atomically if it is a WAV (a MIDI) file, as an earlier
+    run's is; any other file there is an OutputError unless `force`. An input never is."""
     cfg = cfg or GenerateConfig()
     if render not in RENDERERS:
         raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
@@ -244,7 +246,8 @@ def generate_files(
     wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
     mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
     # before any work: an output must not replace what this run reads, nor fail at the end
-    check_outputs([p for p in (wav, mid, mixed) if p], [mix_path, model_path, z_path])
+    kinds = {wav: "WAV", mid: "MIDI", **({mixed: "WAV"} if mixed else {})}
+    check_outputs(list(kinds), [mix_path, model_path, z_path], kinds, force)
     model = load_folded(model_path)
     mix = MixReader(mix_path)
     if mix.seconds > cfg.max_hours * 3600:
