@@ -7,18 +7,56 @@ partial file left by an interrupted process.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 
+def _host() -> str:
+    """This machine's name as it appears in temporary names (no dots, at most 32 characters)."""
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname())[:32] or "host"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine (signal 0 checks without sending one)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale(target: str | os.PathLike) -> list[Path]:
+    """Remove the temporary siblings of `target` that a killed process of this machine left
+    (SIGKILL runs no cleanup); returns them. A temporary file names its writer's host and pid,
+    so one that a live process (or another machine, on a shared folder) writes is kept."""
+    target = Path(target)
+    prefix = f".{target.name}.{_host()}-"
+    removed = []
+    for tmp in target.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = tmp.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it to `target` if the block succeeds."""
+    """Yield a temporary path beside `target`; rename it to `target` if the block succeeds.
+    Temporary files of `target` left by a killed run go first (see `remove_stale`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale(target)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.{_host()}-{os.getpid()}.", suffix=".tmp", dir=target.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; outputs are ordinary readable files

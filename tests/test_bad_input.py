@@ -408,3 +408,23 @@ def test_check_outputs_kinds(tmp_path):
     check_outputs([doc], kinds={doc: "WAV"}, force=True)
     with pytest.raises(OutputError, match="b.wav: exists and is not a WAV file"):
         check_outputs([doc], kinds={doc: "WAV"})
+
+
+def test_a_killed_writers_temporary_file_goes_with_the_next_write(tmp_path):
+    from bassnet.atomic import _host, remove_stale, write_text
+
+    target = tmp_path / "out.csv"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no process now
+    stale = tmp_path / f".out.csv.{_host()}-{dead.pid}.abc123.tmp"
+    live = tmp_path / f".out.csv.{_host()}-{os.getpid()}.def456.tmp"  # a writer still running
+    remote = tmp_path / f".out.csv.elsewhere-{dead.pid}.ghi789.tmp"  # another machine's
+    other = tmp_path / f".other.csv.{_host()}-{dead.pid}.abc123.tmp"  # another target's
+    for path in (stale, live, remote, other):
+        path.write_text("partial")
+    write_text(target, "done\n")
+    assert target.read_text() == "done\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (target, live, remote, other)
+    )
+    assert remove_stale(tmp_path / "other.csv") == [other]

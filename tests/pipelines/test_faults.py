@@ -1,5 +1,5 @@
-"""Faults: a job killed mid-way leaves no partial shard and a rerun completes; long tracks run
-in bounded memory."""
+"""Faults: a job killed mid-way leaves no partial shard and a rerun writes byte-identical files;
+long tracks run in bounded memory."""
 
 import os
 import signal
@@ -42,6 +42,11 @@ def test_kill_9_mid_job_then_rerun_completes(small_a4, tmp_path):
     subprocess.run([*args[:-1], str(clean)], check=True, capture_output=True, timeout=300)
     assert len(rows(out)) == 3
     assert_same_rows(rows(out), rows(clean))
+    # byte-identical files, not only equal rows: the shards, their schema and failures.json
+    names = sorted(p.name for p in clean.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == names
+    for name in names:
+        assert (out / name).read_bytes() == (clean / name).read_bytes(), name
 
 
 @pytest.mark.slow
