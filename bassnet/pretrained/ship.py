@@ -17,6 +17,7 @@ from bassnet.atomic import write_text
 from bassnet.errors import DataError
 from bassnet.model import write_checkpoint
 from bassnet.pretrained import CARD_JSON, HERE
+from bassnet.synth.patterns import named_centroids
 
 
 def _half(state: dict) -> dict:
@@ -68,12 +69,14 @@ def ship(
         state["state_dict"] = _half(state["state_dict"])
         if f"{dataset}/{name}" in maps:
             state["latent_map"] = maps[f"{dataset}/{name}"]
+        controlled = _control_of(control, dataset, name)
+        if controlled.get("centroids"):  # each pattern's centroid of the training songs' µ
+            state["pattern_centroids"] = named_centroids(dataset, controlled["centroids"])
         target = out_dir / f"{dataset}.pt"
         write_checkpoint(state, target)
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         evaluated = metrics.get(f"{dataset}/{name}", {})
-        controlled = _control_of(control, dataset, name)
         cards[dataset] = {
             "file": target.name,
             "dataset": dataset,
@@ -95,6 +98,7 @@ def ship(
             "control_test_patterns": controlled.get("test", {}).get("patterns"),
             "control_selection": controlled.get("selection", {}).get("mean"),
             "latent_region": state.get("latent_region"),
+            "patterns": state.get("pattern_centroids"),
             "bytes": target.stat().st_size,
         }
     write_text(out_dir / CARD_JSON.name, json.dumps(cards, indent=2) + "\n")

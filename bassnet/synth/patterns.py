@@ -53,6 +53,29 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+# Each dataset's patterns by name, in pattern order (pattern 1 first): what `bass_steps` plays.
+# A shipped model stores its patterns' centroids of µ under these names, so a user asks for
+# `--pattern fifth` instead of a z found by hand.
+PATTERN_NAMES: dict[str, tuple[str, ...]] = {
+    "A1": ("root", "third", "fifth"),  # four quarters on the chord's root / third / fifth
+    "A2": ("root-on-minor", "fifth-on-minor"),  # minor chords: root (major: fifth), or the reverse
+    "A3": ("root-on-guitar", "root-on-organ"),  # the root under that instrument, the fifth else
+    "A4": ("root-fifth", "fifth-root", "root-third-fifth", "eighths", "root-only"),
+}
+
+
+def pattern_name(dataset: str, pattern: int) -> str:
+    """The name of a dataset's 1-based `pattern` (e.g. ("A1", 3) → "fifth")."""
+    return PATTERN_NAMES[dataset][pattern - 1]
+
+
+def named_centroids(dataset: str, centroids: dict) -> dict[str, list[float]]:
+    """Centroids by pattern number ({"1": [z1, z2], …}, as the control stage stores them) →
+    by the dataset's pattern names ({"root": [z1, z2], …}), in pattern order."""
+    return {pattern_name(dataset, int(p)): [float(v) for v in z]
+            for p, z in sorted(centroids.items(), key=lambda item: int(item[0]))}  # fmt: skip
+
+
 def _quarters(*degrees: int) -> tuple[Step, ...]:
     return tuple(Step(float(i), 1.0, d) for i, d in enumerate(degrees))
 
