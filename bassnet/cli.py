@@ -116,7 +116,7 @@ def _encode(args: argparse.Namespace) -> None:
     from bassnet.encode import encode_files
     from bassnet.pretrained import resolve
 
-    rows = encode_files(resolve(args.model), args.mix, args.bass, args.output)
+    rows = encode_files(resolve(args.model), args.mix, args.bass, args.output, args.device)
     print(f"{rows} windows → {args.output}")
 
 
@@ -169,7 +169,7 @@ def _serve(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         studio = Studio(models, songs, uploads, cfg, GenerateConfig.from_params(params),
-                        Path(args.latent))  # fmt: skip
+                        Path(args.latent), device=args.device)  # fmt: skip
         if host not in ("127.0.0.1", "localhost", "::1"):
             print(f"warning: listening on {host}: anyone who reaches this machine can use the pad")
         print(f"BassNet pad on http://{host}:{port}/ ({len(models)} models, {len(songs)} songs); "
@@ -179,6 +179,25 @@ def _serve(args: argparse.Namespace) -> None:
         shutil.rmtree(uploads, ignore_errors=True)
 
 
+def _generate_targets(mixes: list[str], output: str) -> list[tuple[str, Path]]:
+    """(input, output stem) per input: `output` itself for one input, unless it names a folder
+    (an existing one, or ending in "/"), where each input's stem goes; with several inputs
+    `output` is always a folder."""
+    folder = len(mixes) > 1 or Path(output).is_dir() or output.endswith(("/", "\\"))
+    if not folder:
+        return [(mixes[0], Path(output))]
+    if Path(output).exists() and not Path(output).is_dir():
+        raise BassnetError(f"{output}: is a file; with several inputs -o names a folder")
+    stems: dict[str, str] = {}
+    for mix in mixes:
+        stem = Path(mix).stem
+        if stem in stems:  # two inputs would write the same files
+            raise BassnetError(f"{stems[stem]} and {mix} would both write {Path(output) / stem}"
+                               ".wav: rename one")  # fmt: skip
+        stems[stem] = mix
+    return [(mix, Path(output) / Path(mix).stem) for mix in mixes]
+
+
 def _generate(args: argparse.Namespace) -> None:
     import warnings
 
@@ -186,27 +205,46 @@ def _generate(args: argparse.Namespace) -> None:
     from bassnet.generation.pipeline import generate_files
     from bassnet.pretrained import resolve
 
-    if args.z is not None and args.z_path is not None:
-        raise BassnetError("give --z or --z-path, not both")
+    if sum(v is not None for v in (args.z, args.z_path, args.pattern)) > 1:
+        raise BassnetError("give one of --z, --z-path and --pattern")
     z = parse_point(args.z) if args.z is not None else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = generate_files(
-            args.mix, args.output, resolve(args.model), z=z, z_path=args.z_path,
-            render=args.render, with_mix=args.with_mix, cfg=_generate_config(args),
-            progress=not args.quiet, force=args.force,
-        )  # fmt: skip
-    # a warning is both raised and kept in result.warnings: say each once
-    for message in dict.fromkeys([str(w.message) for w in caught] + result.warnings):
-        print(f"bassnet: warning: {message}", file=sys.stderr)
-    written = ", ".join(str(p) for p in (result.wav, result.midi, result.mix) if p)
-    print(
-        f"generated {result.seconds_audio:.1f} s of bass ({result.notes} notes) in "
-        f"{result.seconds_compute:.1f} s ({result.realtime_factor:.0f}× real time) → {written}"
-    )
+    targets = _generate_targets(args.mix, args.output)
+    model_path, cfg, model, failed = resolve(args.model), _generate_config(args), None, []
+    for mix, out in targets:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = generate_files(
+                    mix, out, model_path, z=z, z_path=args.z_path, render=args.render,
+                    with_mix=args.with_mix, cfg=cfg, progress=not args.quiet, force=args.force,
+                    pattern=args.pattern, midi_tempo=args.midi_tempo, device=args.device,
+                    model=model,
+                )  # fmt: skip
+        except BassnetError as err:
+            if len(targets) == 1:
+                raise
+            print(f"bassnet: error: {mix}: {err}", file=sys.stderr)
+            failed.append(mix)
+            continue
+        if model is None:  # loaded once, for the next inputs
+            from bassnet.api import load_model
+
+            model = load_model(model_path, args.device)
+        # a warning is both raised and kept in result.warnings: say each once
+        for message in dict.fromkeys([str(w.message) for w in caught] + result.warnings):
+            print(f"bassnet: warning: {message}", file=sys.stderr)
+        written = ", ".join(str(p) for p in (result.wav, result.midi, result.mix) if p)
+        print(
+            f"generated {result.seconds_audio:.1f} s of bass ({result.notes} notes, MIDI at "
+            f"{result.tempo_bpm:.1f} BPM) in {result.seconds_compute:.1f} s "
+            f"({result.realtime_factor:.0f}× real time) → {written}"
+        )
+    if failed:
+        raise BassnetError(f"{len(failed)} of {len(targets)} inputs failed: {', '.join(failed)}")
 
 
 def _models(args: argparse.Namespace) -> None:
+    from bassnet.api import load_model
     from bassnet.pretrained import available
     from bassnet.pretrained.ship import score_text
 
@@ -218,7 +256,8 @@ def _models(args: argparse.Namespace) -> None:
         print(
             f"{name:4} {card['dataset']} {card.get('model', ''):8} {card['window']:>6} "
             f"profile {card['profile']:8} test QDA {score_text(card.get('test_qda'))}  "
-            f"control {score_text(card.get('control_test'))}  default z ({centre})"
+            f"control {score_text(card.get('control_test'))}  default z ({centre})  "
+            f"patterns: {', '.join(card.get('patterns') or load_model(name).patterns) or 'none'}"
         )
 
 
@@ -384,6 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--mix", required=True, help="audio of the mix (without bass)")
     encode.add_argument("--bass", required=True, help="audio of the bass")
     encode.add_argument("-o", "--output", required=True, help="CSV to write")
+    encode.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                        help="where the model runs (auto: cuda if torch sees a GPU)")  # fmt: skip
     encode.set_defaults(func=_encode)
 
     generate = sub.add_parser(
@@ -395,11 +436,24 @@ def build_parser() -> argparse.ArgumentParser:
         "are replaced, atomically (never half-written); any other file there is refused unless "
         "--force, and an output that is one of the inputs always is.",
     )
-    generate.add_argument("mix", help="audio of the song (any rate, mono or stereo)")
-    generate.add_argument("-o", "--output", required=True, help="output path without suffix")
+    generate.add_argument("mix", nargs="+",
+                          help="audio of the song (any rate, mono or stereo); several: one "
+                          "WAV + MIDI each in the folder -o")  # fmt: skip
+    generate.add_argument("-o", "--output", required=True,
+                          help="output path without suffix, or a folder (an existing one, "
+                          "a name ending in /, or with several inputs): FOLDER/<input "
+                          "name>.wav, .mid")  # fmt: skip
     generate.add_argument("--model", default="A1", help="a shipped model's name or a model.pt")
     generate.add_argument("--z", help="a point z1,z2 (e.g. 0.4,0.0)")
     generate.add_argument("--z-path", help="CSV time_s,z1,z2, interpolated linearly")
+    generate.add_argument("--pattern",
+                          help="a pattern of the model by name, at its centroid of µ (e.g. "
+                          "fifth; `bassnet models` lists them)")  # fmt: skip
+    generate.add_argument("--midi-tempo", type=float,
+                          help="the MIDI's tempo in BPM, bar 1 at 0 s (default: the song's, "
+                          "from madmom's beat tracker)")  # fmt: skip
+    generate.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                          help="where the model runs (auto: cuda if torch sees a GPU)")  # fmt: skip
     generate.add_argument("--render", choices=["synth", "soundfont"], default="synth",
                           help="additive synthesis, or the MIDI through FluidSynth")  # fmt: skip
     generate.add_argument("--with-mix", action="store_true", help="also write mix + bass")
@@ -487,6 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="validation µ of the trained models (their pad maps)")  # fmt: skip
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, help="port (default: serve.port, 8000)")
+    serve.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                       help="where the models run (auto: cuda if torch sees a GPU)")  # fmt: skip
     serve.add_argument("--params", help="params file (default: ./params.yaml)")
     serve.set_defaults(func=_serve)
     return parser

@@ -34,12 +34,19 @@ def encode_track(model: BassNet, cqt_mix: np.ndarray, cqt_bass: np.ndarray):
     return trajectory(model, track, hop=model.config.spec.hop, with_sigma=True)
 
 
-def encode_files(model_path: str | Path, mix: str | Path, bass: str | Path, out: str | Path) -> int:
-    """Write COLUMNS for each window of the song to the CSV `out`; returns the window count."""
+def encode_files(
+    model_path: str | Path, mix: str | Path, bass: str | Path, out: str | Path,
+    device: str = "cpu",
+) -> int:  # fmt: skip
+    """Write COLUMNS for each window of the song to the CSV `out`; returns the window count.
+    The model runs on `device` ("cpu", "cuda" or "auto")."""
+    from bassnet.generation.pipeline import model_device
+
+    device = model_device(device)
     if not Path(model_path).is_file():
         raise DataError(f"{model_path}: no such model file")
     check_outputs([out], [model_path, mix, bass])  # before any work
-    model = BassNet.load(model_path)  # a DataError for a file that is not a model
+    model = BassNet.load(model_path).to(device)  # a DataError for a file that is not a model
     cqt = GroupedCQT()
     spectra = []
     for path in (mix, bass):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from math import gcd
 from pathlib import Path
@@ -30,8 +29,7 @@ from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves, segment_curves
 from bassnet.generation.folded import FoldedBassNet, GenerationModel
 from bassnet.generation.latent_path import check_z, outside_region, read_path, z_at
-from bassnet.generation.midi_out import notes_to_midi
-from bassnet.generation.notes import BassNote, curves_to_notes
+from bassnet.generation.notes import BassNote
 from bassnet.generation.sonify import synthesize
 from bassnet.model import BassNet
 
@@ -50,6 +48,7 @@ class Generated:
     curves: BassCurves = field(repr=False)
     bass_notes: list[BassNote] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    tempo_bpm: float | None = None  # the MIDI's tempo (the song's, or --midi-tempo)
 
     @property
     def notes(self) -> int:
@@ -62,22 +61,17 @@ class Generated:
         return self.seconds_audio / max(self.seconds_compute, 1e-9)
 
 
-class MixReader:
-    """Spans of a mix file as 16 kHz mono, zeros outside the file, read without loading it."""
+class _Mix:
+    """Spans of a mix as 16 kHz mono, zeros outside it; subclasses give `read`, `sr`, `frames`,
+    `channels` and `name`."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise AudioError(f"{self.path}: file not found")
-        try:
-            self.info = sf.info(self.path)
-            _check_truncation(self.path, self.info)
-        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
-            raise AudioError(f"{self.path}: unreadable audio ({err})") from err
-        self.sr = int(self.info.samplerate)
-        self.frames = int(self.info.frames)
-        if self.frames == 0:
-            raise AudioError(f"{self.path}: no samples")
+    sr: int
+    frames: int
+    channels: int
+    name: str
+
+    def _set_rate(self, sr: int) -> None:
+        self.sr = int(sr)
         # original-rate reads start at multiples of `step`, which map to whole 16 kHz samples
         self.step = self.sr // gcd(self.sr, SR)
         self.margin = math.ceil(0.05 * self.sr / self.step) * self.step  # resampler's reach
@@ -86,10 +80,41 @@ class MixReader:
     def seconds(self) -> float:
         return self.frames / self.sr
 
+    def read(self, start: int, stop: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def read_16k(self, start16: int, stop16: int) -> np.ndarray:
+        """16 kHz mono samples [start16, stop16) (zeros outside the mix)."""
+        first = (start16 * self.sr // SR) // self.step * self.step - self.margin
+        last = -(-stop16 * self.sr // SR) + self.margin
+        audio = resample(to_mono(self.read(first, last)), self.sr)
+        offset = first * SR // self.sr  # exact: `first` is a multiple of `step`
+        return audio[start16 - offset : stop16 - offset]
+
+
+class MixReader(_Mix):
+    """Spans of a mix file as 16 kHz mono, zeros outside the file, read without loading it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.name = str(self.path)
+        if not self.path.is_file():
+            raise AudioError(f"{self.path}: file not found")
+        try:
+            self.info = sf.info(self.path)
+            _check_truncation(self.path, self.info)
+        except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+            raise AudioError(f"{self.path}: unreadable audio ({err})") from err
+        self._set_rate(self.info.samplerate)
+        self.frames = int(self.info.frames)
+        self.channels = int(self.info.channels)
+        if self.frames == 0:
+            raise AudioError(f"{self.path}: no samples")
+
     def read(self, start: int, stop: int) -> np.ndarray:
         """Original-rate samples [start, stop) as (n, channels) float32, zeros outside."""
         lo, hi = max(start, 0), min(stop, self.frames)
-        out = np.zeros((stop - start, self.info.channels), dtype=np.float32)
+        out = np.zeros((stop - start, self.channels), dtype=np.float32)
         if hi > lo:
             try:
                 data, _ = sf.read(self.path, start=lo, stop=hi, dtype="float32", always_2d=True)
@@ -100,25 +125,77 @@ class MixReader:
             out[lo - start : lo - start + len(data)] = data
         return out
 
-    def read_16k(self, start16: int, stop16: int) -> np.ndarray:
-        """16 kHz mono samples [start16, stop16) (zeros outside the file)."""
-        first = (start16 * self.sr // SR) // self.step * self.step - self.margin
-        last = -(-stop16 * self.sr // SR) + self.margin
-        audio = resample(to_mono(self.read(first, last)), self.sr)
-        offset = first * SR // self.sr  # exact: `first` is a multiple of `step`
-        return audio[start16 - offset : stop16 - offset]
+
+class ArrayMix(_Mix):
+    """A mix held in memory: (samples,) or (samples, channels) at `sample_rate` Hz."""
+
+    path = None
+
+    def __init__(self, audio, sample_rate: int | None, name: str = "the mix array") -> None:
+        self.name = name
+        if sample_rate is None:
+            raise ConfigError("a mix given as an array needs its sample_rate (Hz)")
+        if (
+            isinstance(sample_rate, bool)
+            or not float(sample_rate).is_integer()
+            or not (1000 <= sample_rate <= 384_000)
+        ):
+            raise ConfigError(f"sample_rate must be a whole number of Hz, 1000..384000, "
+                              f"got {sample_rate!r}")  # fmt: skip
+        try:
+            data = np.asarray(audio, dtype=np.float32)
+        except (TypeError, ValueError) as err:
+            raise AudioError(f"{name}: not an array of samples ({err})") from err
+        if data.ndim == 1:
+            data = data[:, None]
+        if data.ndim != 2 or not 1 <= data.shape[1] <= 8:
+            raise AudioError(f"{name}: shape {data.shape}: give (samples,) or "
+                             "(samples, channels) with at most 8 channels")  # fmt: skip
+        if len(data) == 0:
+            raise AudioError(f"{name}: no samples")
+        if not np.all(np.isfinite(data)):
+            raise AudioError(f"{name}: NaN or infinite samples")
+        self.data = data
+        self._set_rate(int(sample_rate))
+        self.frames, self.channels = data.shape
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop) as (n, channels) float32, zeros outside."""
+        out = np.zeros((stop - start, self.channels), dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.frames)
+        if hi > lo:
+            out[lo - start : hi - start] = self.data[lo:hi]
+        return out
 
 
-def load_folded(path: Path) -> FoldedBassNet:
-    """A BassNet checkpoint ready for generation (blocks folded, see `folded`), or a DataError
-    saying why the file is not one."""
+def model_device(device: str = "cpu") -> str:
+    """ "cpu", "cuda" (or "cuda:N") or "auto" (cuda where torch sees a GPU) → the device to run
+    the model on; a ConfigError for another name or a GPU that is not there."""
+    import torch
+
+    from bassnet.config import resolve_device
+
+    if not isinstance(device, str) or not (
+        device in ("cpu", "cuda", "auto") or (device.startswith("cuda:") and device[5:].isdigit())
+    ):
+        raise ConfigError(f"device must be cpu, cuda or auto, got {device!r}")
+    device = resolve_device(device)
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device}: torch sees no GPU here (use cpu or auto)")
+    return device
+
+
+def load_folded(path: Path, device: str = "cpu") -> FoldedBassNet:
+    """A BassNet checkpoint ready for generation on `device` (blocks folded, see `folded`), or
+    a DataError saying why the file is not one."""
+    device = model_device(device)
     if not path.is_file():
         raise DataError(f"{path}: no such model file")
     try:
         model = BassNet.load(path)
     except Exception as err:  # unpickling garbage raises anything; say what the file is not
         raise DataError(f"{path}: not a BassNet model this version can load ({err})") from err
-    return FoldedBassNet(model)
+    return FoldedBassNet(model.to(device))  # folded from the weights on the device
 
 
 def _segment_z(z_fn, first_window: int, count: int, hop: int) -> np.ndarray:
@@ -201,7 +278,7 @@ def _write_audio(path: Path, mix: MixReader, bass_at, with_mix: bool, block_s: f
     """Write the bass, `bass_at(start, count)` → (count,) samples at the mix's rate, block by
     block into `path` (alone, or added to every channel of the mix); returns the number of
     samples clipped at full scale."""
-    channels = mix.info.channels if with_mix else 1
+    channels = mix.channels if with_mix else 1
     block, clipped = int(block_s * mix.sr), 0
     with (
         atomic_path(path) as tmp,
@@ -232,58 +309,37 @@ class _Synth:
 def generate_files(
     mix_path: str | Path, out: str | Path, model_path: str | Path, z: np.ndarray | None = None,
     z_path: str | Path | None = None, render: str = "synth", with_mix: bool = False,
-    cfg: GenerateConfig | None = None, progress: bool = True, force: bool = False,
+    cfg: GenerateConfig | None = None, progress: bool = True, pattern: str | None = None,
+    midi_tempo: float | None = None, device: str = "cpu", model=None, force: bool = False,
 ) -> Generated:  # fmt: skip
     """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc.
     An existing output is replaced atomically if it is a WAV (a MIDI) file, as an earlier
-    run's is; any other file there is an OutputError unless `force`. An input never is."""
-    cfg = cfg or GenerateConfig()
+    run's is; any other file there is an OutputError unless `force`. An input never is.
+
+    z is one of `z` (a point), `z_path` (a CSV time_s,z1,z2) and `pattern` (a pattern name of
+    the model), or none (the centre of the training data's µ). The MIDI is at the song's
+    tempo (`beat`), or `midi_tempo` BPM. `model`: an already loaded `bassnet.api.Model`
+    (several songs, one load); else `model_path` is loaded on `device`.
+    """
+    from bassnet.api import generate, load_model
+
+    given = [v for v in (z, z_path, pattern) if v is not None]
+    if len(given) > 1:
+        raise ConfigError("give one of z, z_path and pattern")
     if render not in RENDERERS:
         raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
     started = time.perf_counter()
-    model_path = Path(model_path)
     out = Path(out)
     wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
     mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
     # before any work: an output must not replace what this run reads, nor fail at the end
     kinds = {wav: "WAV", mid: "MIDI", **({mixed: "WAV"} if mixed else {})}
     check_outputs(list(kinds), [mix_path, model_path, z_path], kinds, force)
-    model = load_folded(model_path)
-    mix = MixReader(mix_path)
-    if mix.seconds > cfg.max_hours * 3600:
-        raise AudioError(
-            f"{mix.path}: {mix.seconds / 3600:.1f} h is longer than generate.max_hours "
-            f"({cfg.max_hours} h)"
-        )
-    z_fn, notes_ = z_function(model.extra.get("latent_region"), z, z_path)
-    for note in notes_:
-        warnings.warn(note, stacklevel=2)
-    curves = song_curves(model, mix, z_fn, cfg, progress)
-    notes = curves_to_notes(curves, cfg.onset_threshold, cfg.min_note_frames)
-    midi = notes_to_midi(notes, mix.seconds, program=cfg.bass_program)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(mid) as tmp:
-        midi.save(tmp)
-    starts = np.array([n.start_s for n in notes])
-    if render == "synth":  # streamed: a fresh synthesizer per file, each from sample 0
-
-        def bass_for():
-            return _Synth(curves, starts, mix.sr)
-    else:  # FluidSynth renders the whole song in memory (one array of the song's length)
-        from bassnet.synth.fluidsynth_render import FluidRenderer
-
-        renderer = FluidRenderer(cfg.soundfont, sample_rate=mix.sr, effects=False)
-        try:
-            rendered = renderer.render(midi, ("bass",), mix.frames).mean(axis=1)
-        finally:
-            renderer.close()
-
-        def bass_for():
-            return lambda start, count: rendered[start : start + count]
-
-    targets = [(wav, False)] + ([(mixed, True)] if mixed else [])
-    clipped = sum(_write_audio(p, mix, bass_for(), m) for p, m in targets)
-    if clipped:
-        notes_.append(f"{clipped} samples clipped at full scale in the output")
-    return Generated(wav, mid, mixed, mix.seconds, time.perf_counter() - started, curves, notes,
-                     notes_)  # fmt: skip
+    if model is None:
+        model = load_model(Path(model_path), device=device)
+    spec = Path(z_path) if z_path is not None else pattern if pattern is not None else z
+    bass = generate(Path(mix_path), model, z=spec, render=render, midi_tempo=midi_tempo,
+                    cfg=cfg, progress=progress)  # fmt: skip
+    bass.save(out, with_mix=with_mix, force=force)
+    return Generated(wav, mid, mixed, bass.seconds, time.perf_counter() - started, bass.curves,
+                     bass.notes, bass.warnings, bass.tempo_bpm)  # fmt: skip

@@ -146,7 +146,7 @@ class Studio:
     def __init__(
         self, models: dict[str, ModelEntry], songs: dict[str, Path], upload_dir: Path,
         cfg: ServeConfig | None = None, gen: GenerateConfig | None = None,
-        latent_points: Path | None = None,
+        latent_points: Path | None = None, device: str = "cpu",
     ) -> None:  # fmt: skip
         if not models:
             raise ConfigError("no model to serve: ship or train one, or pass --model PATH")
@@ -155,6 +155,7 @@ class Studio:
         self.upload_dir = Path(upload_dir)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         self.latent_points = latent_points
+        self.device = device  # where each model runs once loaded ("cpu", "cuda", "auto")
         self.songs: OrderedDict[str, Song] = OrderedDict()
         self.results: OrderedDict[str, Result] = OrderedDict()
         self.lock = threading.Lock()  # the model, the caches
@@ -167,7 +168,7 @@ class Studio:
         if entry is None:
             raise NotFound(f"no model {name!r} (known: {', '.join(self.models)})")
         if entry.model is None:
-            entry.model = load_folded(entry.path)
+            entry.model = load_folded(entry.path, self.device)
             entry.region = entry.model.extra.get("latent_region")
             latent = entry.model.extra.get("latent_map") or self._latent_points(entry.latent_key)
             if latent and latent.get("points"):
