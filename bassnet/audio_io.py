@@ -32,13 +32,19 @@ def read_mono(path: str | Path, block_seconds: float = 30.0) -> tuple[np.ndarray
         info = sf.info(path)
         _check_truncation(path, info)
         blocksize = max(1, int(block_seconds * info.samplerate))
-        blocks = [
-            to_mono(block)
-            for block in sf.blocks(path, blocksize=blocksize, dtype="float32", always_2d=True)
-        ]
+        # the blocks go into one array of the header's length (no second copy of the song for
+        # a concatenation); a file whose samples differ from its header is read as it is
+        audio, filled, blocks = np.empty(max(info.frames, 0), np.float32), 0, []
+        for block in sf.blocks(path, blocksize=blocksize, dtype="float32", always_2d=True):
+            mono = to_mono(block)
+            if blocks or filled + len(mono) > len(audio):
+                blocks.append(mono)
+            else:
+                audio[filled : filled + len(mono)] = mono
+                filled += len(mono)
     except (sf.LibsndfileError, RuntimeError, ValueError) as err:
         raise AudioError(f"{path}: unreadable audio ({err})") from err
-    audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    audio = np.concatenate([audio[:filled], *blocks]) if blocks else audio[:filled]
     if audio.size == 0:
         raise AudioError(f"{path}: no samples")
     if not np.all(np.isfinite(audio)):

@@ -3,6 +3,11 @@
     tracks ─ LoadTrack ─ AddCQT ─ AddF0 ─ AddOnset ─ AddLevel ─ ToRow ─ by shard ─ WriteGroup
     (a track that fails a step passes the later ones as a Failure, grouped into failures.json)
 
+ToRow stores each track's row as a one-row Arrow file in OUT/.rows and only its id and file go
+through the grouping; WriteGroup reads a shard's row files (memory-mapped) and writes the shard.
+A 20-minute track's row is ≈ 130 MB: carried through Beam's GroupByKey it would be encoded,
+buffered and decoded, copies that set the job's peak memory.
+
 Each step is a thin DoFn around `bassnet.features`: heavy models are built once per worker in
 `setup()`, a `Metrics.counter` counts what each step did, and a track that fails any step goes
 to the failures output with its name and the reason, while the others go on. Shards are written
@@ -27,6 +32,8 @@ from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
@@ -43,6 +50,12 @@ from pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
 LOG = logging.getLogger(__name__)
+ROWS_DIR = ".rows"  # in the output folder: the rows between ToRow and WriteGroup
+
+
+def track_file_name(track_id: str) -> str:
+    """A file name for a track's id: a hash, as an id is data, never a path."""
+    return hashlib.sha1(track_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -66,9 +79,8 @@ class Step(beam.DoFn):
 
     def done(self, track_id: str) -> None:
         """Mark a track finished (as a row or a failure) for the progress bar."""
-        if self.progress_dir:  # named by a hash: an id is data, never a path
-            name = hashlib.sha1(track_id.encode("utf-8", "surrogatepass")).hexdigest()
-            Path(self.progress_dir, name).touch()
+        if self.progress_dir:
+            Path(self.progress_dir, track_file_name(track_id)).touch()
 
     def apply(self, element):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -131,7 +143,10 @@ class LoadTrack(Step):
             raise AudioError(f"stems differ in length (samples): {lengths}")
         sr = rates["bass"]
         mix = resample(mix_stems([mono[s] for s in mix_names]), sr, SR)
-        bass = resample(mono["bass"], sr, SR)
+        if mix_names == ["mix"]:  # only the 16 kHz mix is needed now (212 MB at 20 min, 44.1k)
+            del mono["mix"]
+        del parts, audio  # the last stem read: the bass, resampled next and then freed
+        bass = resample(mono.pop("bass"), sr, SR)
         check_audio(mix, "mix")
         check_audio(bass, "bass")
         n = frame_count(len(bass))
@@ -210,6 +225,7 @@ class AddF0(TorchStep):
             element["f0_mix_hz"], _ = self.crepe(
                 element["mix"], cfg.f0_fmin_hz, cfg.mix_f0_fmax_hz, cfg.silence_db, cfg.f0_stride
             )
+        del element["mix"]  # its last use: freed now, not when the bundle ends (77 MB at 20 min)
         return element
 
 
@@ -244,13 +260,30 @@ class AddLevel(Step):
 
 
 class ToRow(Step):
-    """Drop the waveforms: what is left is one shard row."""
+    """Drop the waveforms; store what is left, one shard row, as a one-row Arrow IPC file in
+    `rows_dir` (written atomically, named by a hash of the id) and pass on only
+    {"track_id", "rows_file"}: see the module doc."""
 
     name = "row"
 
+    def __init__(self, rows_dir: str):
+        self.rows_dir = rows_dir
+
     def apply(self, element: dict) -> dict:
-        self.done(element["track_id"])
-        return {k: v for k, v in element.items() if k not in ("mix", "bass")}
+        track_id = element["track_id"]
+        row = {k: v for k, v in element.items() if k not in ("mix", "bass")}
+        element.clear()  # upstream frames still hold the dict: free the arrays with the row
+        table = rows_to_table([row])
+        del row
+        target = Path(self.rows_dir, track_file_name(track_id) + ".arrow")
+        with (
+            atomic.atomic_path(target) as tmp,
+            pa.OSFile(str(tmp), "wb") as sink,
+            ipc.new_file(sink, table.schema) as writer,
+        ):
+            writer.write_table(table)
+        self.done(track_id)
+        return {"track_id": track_id, "rows_file": str(target)}
 
 
 def shard_of(track_id: str, n_shards: int) -> int:
@@ -285,7 +318,9 @@ def shard_name(index: int, n_shards: int) -> str:
 
 
 class WriteGroup(beam.DoFn):
-    """Write one shard's rows, sorted by track id, or the failures file; atomically."""
+    """Write one shard's rows, sorted by track id, or the failures file; atomically. The rows
+    come from ToRow's files, memory-mapped (the page cache holds them, not the heap), which are
+    removed once the shard is written."""
 
     def __init__(self, out_dir: str, n_shards: int):
         self.out_dir, self.n_shards = out_dir, n_shards
@@ -296,15 +331,25 @@ class WriteGroup(beam.DoFn):
             yield write_failures(list(elements), Path(self.out_dir))
             return
         rows = sorted(elements, key=lambda r: r["track_id"])
+        tables = [ipc.open_file(pa.memory_map(r["rows_file"])).read_all() for r in rows]
+        table = pa.concat_tables(tables)
+        if len(tables) > 1:
+            # one chunk per column: Parquet pages, and so the shard's bytes, follow the chunks;
+            # this way a shard is the same file as when written from one table of all its rows
+            table = table.combine_chunks()
+        del tables
         target = Path(self.out_dir) / shard_name(key, self.n_shards)
         with atomic.atomic_path(target) as tmp:
             # no dictionary encoding for the arrays: it never pays for floats and costs memory
             pq.write_table(
-                rows_to_table(rows),
+                table,
                 tmp,
                 compression="zstd",
                 use_dictionary=["track_id", "dataset", "split", "mode", "stems"],
             )
+        del table
+        for row in rows:
+            Path(row["rows_file"]).unlink(missing_ok=True)
         Metrics.counter(NAMESPACE, "shards_written").inc()
         Metrics.counter(NAMESPACE, "tracks_written").inc(len(rows))
         yield target.name
@@ -328,8 +373,11 @@ def build(
 ):
     """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
 
-    failures.json is written only when a track failed: `run` writes an empty one first.
+    failures.json is written only when a track failed: `run` writes an empty one first. The
+    rows pass through `out_dir`/.rows (made here; `run` removes it before and after).
     """
+    rows_dir = Path(out_dir) / ROWS_DIR
+    rows_dir.mkdir(parents=True, exist_ok=True)
     n_shards = max(1, -(-len(tracks) // cfg.tracks_per_shard))
     pcoll = pipeline | "Tracks" >> beam.Create(tracks) | "Spread" >> beam.Reshuffle()
     for label, step in [
@@ -338,7 +386,7 @@ def build(
         ("F0", AddF0(cfg)),
         ("Onset", AddOnset()),
         ("Level", AddLevel(cfg)),
-        ("Row", ToRow()),
+        ("Row", ToRow(str(rows_dir))),
     ]:
         step.progress_dir = progress_dir
         pcoll = pcoll | label >> beam.ParDo(step)
@@ -462,7 +510,8 @@ def run(argv: list[str] | None = None) -> dict:
         flush=True,
     )
     progress = out_dir / ".progress"
-    shutil.rmtree(progress, ignore_errors=True)
+    for folder in (progress, out_dir / ROWS_DIR):  # a killed run's
+        shutil.rmtree(folder, ignore_errors=True)
     progress.mkdir()
     pipeline = beam.Pipeline(options=options)
     build(
@@ -477,7 +526,8 @@ def run(argv: list[str] | None = None) -> dict:
     try:
         run_with_progress(pipeline, progress, len(tracks), f"features {dataset}")
     finally:
-        shutil.rmtree(progress, ignore_errors=True)
+        for folder in (progress, out_dir / ROWS_DIR):
+            shutil.rmtree(folder, ignore_errors=True)
     wall = time.perf_counter() - started
 
     metrics = feature_metrics(out_dir, cfg)

@@ -48,11 +48,14 @@ def check_audio(audio: np.ndarray, what: str = "audio") -> None:
 
 
 def mix_stems(stems: list[np.ndarray], gains: list[float] | None = None) -> np.ndarray:
-    """Sum mono stems of equal length (optionally scaled by `gains`) → (samples,) float32."""
+    """Sum mono stems of equal length (optionally scaled by `gains`) → (samples,) float32; one
+    stem without gains is returned as it is (float32), not copied."""
     if not stems:
         raise AudioError("no stems to mix")
     lengths = {len(s) for s in stems}
     if len(lengths) > 1:
         raise AudioError(f"stems differ in length: {sorted(lengths)} samples")
+    if len(stems) == 1 and gains is None:  # the same values, without two copies of the song
+        return np.asarray(stems[0], dtype=np.float32)
     gains = gains or [1.0] * len(stems)
     return np.sum([g * s for g, s in zip(gains, stems, strict=True)], axis=0, dtype=np.float32)
