@@ -345,8 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
         "given come from params.yaml (the active profile).",
     )
     render.add_argument("dataset", help="A1, A2, A3 or A4")
-    render.add_argument("--songs", type=int,
-                        help="number of songs (default: render.songs, or render.test_songs)")
+    render.add_argument(
+        "--songs", type=int, help="number of songs (default: render.songs, or render.test_songs)"
+    )
     render.add_argument("--split", choices=["trainvalid", "test"], default="trainvalid",
                         help="trainvalid: songs 0… split into train and validation; test: the "
                         "held-out test songs from render.test_seeds (default --out: "
@@ -389,9 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-mini-epochs", type=int, help="stop after this many mini-epochs")
     train.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     train.add_argument("--device", choices=["cpu", "cuda", "auto"], help="default: train.device")
-    train.add_argument("--seed", type=int,
-                       help="a seed other than train.seed (default --out: the model's folder "
-                       "with -seedN; `bassnet evaluate` aggregates the seeds it finds)")
+    train.add_argument(
+        "--seed",
+        type=int,
+        help="a seed other than train.seed (default --out: the model's folder "
+        "with -seedN; `bassnet evaluate` aggregates the seeds it finds)",
+    )
     train.add_argument("--params", help="params file (default: ./params.yaml)")
     train.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -406,8 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated names")
     evaluate.add_argument("--out", default="reports", help="report folder")
     evaluate.add_argument("--metrics", default="metrics/evaluation.json", help="metrics JSON")
-    evaluate.add_argument("--control-metrics", default="metrics/control",
-                          help="the control stage's metrics folder (read where present)")
+    evaluate.add_argument(
+        "--control-metrics",
+        default="metrics/control",
+        help="the control stage's metrics folder (read where present)",
+    )
     evaluate.add_argument("--results", help="also write the results page here (docs/results.md)")
     evaluate.add_argument("--params", help="params file (default: ./params.yaml)")
     evaluate.add_argument("--profile", help="profile in the params file")
@@ -474,10 +481,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a model.pt or a shipped model's name (repeatable; default: the "
                          "trained models of params.yaml control.candidates)")  # fmt: skip
     control.add_argument("--models", default="models", help="folder of trained models")
-    control.add_argument("--features", default="data/features",
-                         help="feature folders DATASET (training, validation) and DATASET-test")
-    control.add_argument("--datasets", default="datasets",
-                         help="rendered datasets DATASET and DATASET-test (the mixes' WAVs)")
+    control.add_argument(
+        "--features",
+        default="data/features",
+        help="feature folders DATASET (training, validation) and DATASET-test",
+    )
+    control.add_argument(
+        "--datasets",
+        default="datasets",
+        help="rendered datasets DATASET and DATASET-test (the mixes' WAVs)",
+    )
     control.add_argument("--metrics", required=True, help="JSON of the scores")
     control.add_argument("--figure", help="PNG of the selected model's basses on a test song")
     control.add_argument("--params", help="params file (default: ./params.yaml)")
@@ -512,8 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     ship_models.add_argument("--window", default="40-40",
                              help="the window's model ships where the control stage selected "
                              "none")  # fmt: skip
-    ship_models.add_argument("--control", default="metrics/control",
-                             help="the control stage's metrics: each dataset's selected model")
+    ship_models.add_argument(
+        "--control",
+        default="metrics/control",
+        help="the control stage's metrics: each dataset's selected model",
+    )
     ship_models.add_argument("--datasets", default="A1,A2,A3,A4", help="comma-separated")
     ship_models.add_argument("--metrics", default="metrics/evaluation.json",
                              help="evaluation metrics to put on the card")  # fmt: skip

@@ -1,6 +1,5 @@
 """The control test's units: a pattern's prescription and the scores, against known truth."""
 
-
 import numpy as np
 
 from bassnet.constants import FRAME_RATE
