@@ -66,3 +66,18 @@ def tiny_train_cfg():
         device="cpu",
         threads=1,
     )
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """An untrained 10/40 model saved with a latent region, as training writes it."""
+    import torch
+
+    from bassnet.model import BassNet, ModelConfig
+
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
+    path = tmp_path_factory.mktemp("model") / "model.pt"
+    region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
+    model.save(path, latent_region=region)
+    return path

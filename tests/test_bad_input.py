@@ -59,17 +59,6 @@ def test_the_payload_is_live_with_plain_pickle(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> pathlib.Path:
-    """A small untrained model, as training writes it."""
-    torch.manual_seed(0)
-    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
-    path = tmp_path_factory.mktemp("model") / "model.pt"
-    region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
-    model.save(path, latent_region=region)
-    return path
-
-
-@pytest.fixture(scope="module")
 def song(tmp_path_factory) -> tuple[pathlib.Path, pathlib.Path]:
     """A 3-s stereo mix (a chord) and a mono bass (a low tone), 16-bit WAV."""
     folder = tmp_path_factory.mktemp("song")
@@ -176,7 +165,7 @@ def test_files_that_are_not_models_are_named(song, tmp_path, capsys):
 
 
 # --- 2. generate and encode never overwrite their input; outputs checked first -------------
-def test_generate_refuses_to_overwrite_its_input(song, model_file, tmp_path, capsys):
+def test_generate_refuses_to_overwrite_its_input(song, small_model, tmp_path, capsys):
     folder = tmp_path / "o"
     folder.mkdir()
     mix = folder / "song.wav"
@@ -193,12 +182,12 @@ def test_generate_refuses_to_overwrite_its_input(song, model_file, tmp_path, cap
     ]
     for source, out, extra in cases:
         before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-        code, err = run_cli(["generate", source, "-o", out, "--model", model_file, "-q",
+        code, err = run_cli(["generate", source, "-o", out, "--model", small_model, "-q",
                              *extra], capsys)  # fmt: skip
         assert code == 2 and "bassnet: error: " in err and "is the input" in err, (out, err)
         assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
     assert mix.read_bytes() == original
-    code, err = run_cli(["encode", "--model", model_file, "--mix", mix, "--bass", song[1],
+    code, err = run_cli(["encode", "--model", small_model, "--mix", mix, "--bass", song[1],
                          "-o", mix], capsys)  # fmt: skip
     assert code == 2 and "is the input" in err and mix.read_bytes() == original
 
@@ -225,12 +214,12 @@ def test_bad_output_paths_are_named_before_any_work(song, tmp_path, capsys):
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
-def test_an_unwritable_output_folder_is_named_before_any_work(song, model_file, tmp_path, capsys):
+def test_an_unwritable_output_folder_is_named_before_any_work(song, small_model, tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        code, err = run_cli(["generate", song[0], "-o", locked / "bass", "--model", model_file,
+        code, err = run_cli(["generate", song[0], "-o", locked / "bass", "--model", small_model,
                              "-q"], capsys)  # fmt: skip
         assert code == 2 and "cannot be written" in err
     finally:
@@ -259,44 +248,44 @@ Z_CASES = [  # (--z value, message)
 
 
 @pytest.mark.parametrize(("z", "message"), Z_CASES)
-def test_bad_z_values_are_refused_on_the_command_line(z, message, song, model_file, tmp_path,
+def test_bad_z_values_are_refused_on_the_command_line(z, message, song, small_model, tmp_path,
                                                       capsys):  # fmt: skip
     out = tmp_path / "bass"
-    code, err = run_cli(["generate", song[0], "-o", out, "--model", model_file, "--z", z, "-q"],
+    code, err = run_cli(["generate", song[0], "-o", out, "--model", small_model, "--z", z, "-q"],
                         capsys)  # fmt: skip
     assert code == 2 and err.startswith("bassnet: error: ") and message in err, err
     assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("row", ["0,1e39,0", "0,0,-5000", "0,nan,0", "0,0,inf"])
-def test_bad_z_paths_are_refused(row, song, model_file, tmp_path, capsys):
+def test_bad_z_paths_are_refused(row, song, small_model, tmp_path, capsys):
     path = tmp_path / "path.csv"
     path.write_text(f"time_s,z1,z2\n{row}\n2,0,0\n")
-    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", model_file,
+    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", small_model,
                          "--z-path", path, "-q"], capsys)  # fmt: skip
     assert code == 2 and "z-path" in err and ("±1000" in err or "finite" in err), err
     assert not (tmp_path / "bass.wav").exists()
 
 
-def test_a_non_utf8_z_path_is_a_named_error(song, model_file, tmp_path, capsys):
+def test_a_non_utf8_z_path_is_a_named_error(song, small_model, tmp_path, capsys):
     path = tmp_path / "path.csv"
     path.write_bytes(b"time_s,z1,z2\n0,\xff\xfe,0\n")
-    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", model_file,
+    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", small_model,
                          "--z-path", path, "-q"], capsys)  # fmt: skip
     assert code == 2 and "bassnet: error: " in err and "path.csv" in err, err
 
 
-def test_bad_z_values_are_refused_by_the_python_function(song, model_file, tmp_path):
+def test_bad_z_values_are_refused_by_the_python_function(song, small_model, tmp_path):
     from bassnet.generation.pipeline import generate_files
 
     for z in ([1e39, 0.0], [0.0, float("nan")], [2e3, 0.0]):
         with pytest.raises(ConfigError, match="z"):
-            generate_files(song[0], tmp_path / "bass", model_file, z=np.array(z), progress=False)
+            generate_files(song[0], tmp_path / "bass", small_model, z=np.array(z), progress=False)
     assert not (tmp_path / "bass.wav").exists()
 
 
-def test_a_negative_z_parses_with_a_space(song, model_file, tmp_path, capsys):
-    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", model_file,
+def test_a_negative_z_parses_with_a_space(song, small_model, tmp_path, capsys):
+    code, err = run_cli(["generate", song[0], "-o", tmp_path / "bass", "--model", small_model,
                          "--z", "-0.5,0", "-q"], capsys)  # fmt: skip
     assert code == 0, err
     assert sf.info(tmp_path / "bass.wav").frames == sf.info(song[0]).frames
@@ -355,7 +344,7 @@ REPLACE_CASES = [
 
 @pytest.mark.parametrize(("suffix", "content", "with_mix", "force", "replaced"), REPLACE_CASES)
 def test_an_existing_output_is_replaced_only_if_it_is_an_output(
-    suffix, content, with_mix, force, replaced, song, model_file, tmp_path, capsys
+    suffix, content, with_mix, force, replaced, song, small_model, tmp_path, capsys
 ):
     existing = tmp_path / f"bass{suffix}"
     if content == "fifo":
@@ -371,7 +360,7 @@ def test_an_existing_output_is_replaced_only_if_it_is_an_output(
         }
         existing.write_bytes(data[content]())  # fmt: skip
     before = {p.name: p.lstat().st_mtime_ns for p in tmp_path.iterdir()}
-    args = ["generate", song[0], "-o", tmp_path / "bass", "--model", model_file, "-q"]
+    args = ["generate", song[0], "-o", tmp_path / "bass", "--model", small_model, "-q"]
     args += ["--with-mix"] * with_mix + ["--force"] * force
     code, err = run_cli(args, capsys)
     if replaced:
@@ -387,10 +376,10 @@ def test_an_existing_output_is_replaced_only_if_it_is_an_output(
         assert {p.name: p.lstat().st_mtime_ns for p in tmp_path.iterdir()} == before
 
 
-def test_force_never_replaces_an_input(song, model_file, tmp_path, capsys):
+def test_force_never_replaces_an_input(song, small_model, tmp_path, capsys):
     mix = tmp_path / "song.wav"
     mix.write_bytes(song[0].read_bytes())
-    code, err = run_cli(["generate", mix, "-o", tmp_path / "song", "--model", model_file, "-q",
+    code, err = run_cli(["generate", mix, "-o", tmp_path / "song", "--model", small_model, "-q",
                          "--force"], capsys)  # fmt: skip
     assert code == 2 and "is the input" in err
     assert mix.read_bytes() == song[0].read_bytes()

@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 
 @pytest.fixture(scope="session")
@@ -22,19 +21,6 @@ def a1_song(tmp_path_factory, render_cfg):
     row = pq.read_table(root / "labels.parquet").to_pylist()[0]
     audio = root / "audio"
     return audio / f"{row['track_id']}.mix.wav", audio / f"{row['track_id']}.bass.wav", row
-
-
-@pytest.fixture(scope="session")
-def small_model(tmp_path_factory):
-    """An untrained 10/40 model saved with a latent region, as training writes it."""
-    from bassnet.model import BassNet, ModelConfig
-
-    torch.manual_seed(0)
-    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
-    path = tmp_path_factory.mktemp("model") / "model.pt"
-    region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
-    model.save(path, latent_region=region)
-    return path
 
 
 def tone(f0_hz: float, seconds: float, sr: int, amplitude: float = 0.5) -> np.ndarray:
