@@ -16,6 +16,7 @@ import torch
 from bassnet.atomic import write_text
 from bassnet.errors import DataError
 from bassnet.model import write_checkpoint
+from bassnet.multires import WindowSpec
 from bassnet.pretrained import CARD_JSON, HERE
 from bassnet.synth.patterns import named_centroids
 
@@ -30,8 +31,6 @@ def _half(state: dict) -> dict:
 def selected_models(datasets: list[str], window: str, control: str | Path | None) -> dict:
     """dataset → the model folder to ship: the one the control stage selected on the
     validation songs (metrics/control/<dataset>.json "selected"), else the `window` model."""
-    from bassnet.multires import WindowSpec
-
     default = WindowSpec.parse(window).slug
     chosen = {}
     for dataset in datasets:
@@ -81,7 +80,7 @@ def ship(
             "file": target.name,
             "dataset": dataset,
             "model": name,
-            "window": state["config"]["window"],
+            "window": str(WindowSpec.parse(state["config"]["window"])),
             "profile": profile,
             "config": state["config"],
             "mini_epochs": summary.get("mini_epochs"),
