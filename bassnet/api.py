@@ -1,7 +1,7 @@
 """The Python API: `load_model` and `generate`, also exported at the package top (`bassnet.*`).
 
 `bassnet generate` on the command line calls these same functions (through
-`generation.pipeline.generate_files`). See the package docstring for an example.
+`generate_files`). See the package docstring for an example.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from bassnet.generation.notes import BassNote, curves_to_notes
 from bassnet.generation.pipeline import (
     RENDERERS,
     ArrayMix,
+    Generated,
     MixReader,
     _Synth,
     _write_audio,
@@ -248,3 +249,42 @@ def generate(
                          tempo_bpm=beat.tempo_bpm, downbeat_s=beat.downbeat_s)  # fmt: skip
     return Bass(notes, curves, midi, beat, source.sr, source.seconds, render, cfg.bass_program,
                 cfg.soundfont, notes_, time.perf_counter() - started, source)  # fmt: skip
+
+
+def generate_files(
+    mix_path: str | Path, out: str | Path, model_path: str | Path, z: np.ndarray | None = None,
+    z_path: str | Path | None = None, render: str = "synth", with_mix: bool = False,
+    cfg: GenerateConfig | None = None, progress: bool = True, pattern: str | None = None,
+    midi_tempo: float | None = None, device: str = "cpu", model=None, force: bool = False,
+) -> Generated:  # fmt: skip
+    """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc.
+    An existing output is replaced atomically if it is a WAV (a MIDI) file, as an earlier
+    run's is; any other file there is an OutputError unless `force`. An input never is.
+
+    z is one of `z` (a point), `z_path` (a CSV time_s,z1,z2) and `pattern` (a pattern name of
+    the model), or none (the centre of the training data's µ). The MIDI is at the song's
+    tempo (`beat`), or `midi_tempo` BPM. `model`: an already loaded `bassnet.api.Model`
+    (several songs, one load); else `model_path` is loaded on `device`.
+    """
+    from bassnet.atomic import check_outputs
+
+    given = [v for v in (z, z_path, pattern) if v is not None]
+    if len(given) > 1:
+        raise ConfigError("give one of z, z_path and pattern")
+    if render not in RENDERERS:
+        raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
+    started = time.perf_counter()
+    out = Path(out)
+    wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
+    mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
+    # before any work: an output must not replace what this run reads, nor fail at the end
+    kinds = {wav: "WAV", mid: "MIDI", **({mixed: "WAV"} if mixed else {})}
+    check_outputs(list(kinds), [mix_path, model_path, z_path], kinds, force)
+    if model is None:
+        model = load_model(Path(model_path), device=device)
+    spec = Path(z_path) if z_path is not None else pattern if pattern is not None else z
+    bass = generate(Path(mix_path), model, z=spec, render=render, midi_tempo=midi_tempo,
+                    cfg=cfg, progress=progress)  # fmt: skip
+    bass.save(out, with_mix=with_mix, force=force)
+    return Generated(wav, mid, mixed, bass.seconds, time.perf_counter() - started, bass.curves,
+                     bass.notes, bass.warnings, bass.tempo_bpm)  # fmt: skip

@@ -201,8 +201,8 @@ def _generate_targets(mixes: list[str], output: str) -> list[tuple[str, Path]]:
 def _generate(args: argparse.Namespace) -> None:
     import warnings
 
+    from bassnet.api import generate_files
     from bassnet.generation.latent_path import parse_point
-    from bassnet.generation.pipeline import generate_files
     from bassnet.pretrained import resolve
 
     if sum(v is not None for v in (args.z, args.z_path, args.pattern)) > 1:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import machine, render_a1_song
 
-from bassnet.generation.pipeline import generate_files
+from bassnet.api import generate_files
 from bassnet.pretrained import resolve
 
 RESULTS = Path(__file__).parent / "results" / "generate.json"

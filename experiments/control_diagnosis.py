@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from bassnet.api import generate_files
 from bassnet.config import FeatureConfig, RenderConfig, load_params
 from bassnet.encode import encode_files
 from bassnet.features.audio import resample, to_mono
@@ -45,7 +46,6 @@ from bassnet.generation import control
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves
 from bassnet.generation.notes import curves_to_notes
-from bassnet.generation.pipeline import generate_files
 from bassnet.model import BassNet
 from bassnet.synth import patterns as pt
 from bassnet.synth.dataset import render_song

@@ -276,7 +276,7 @@ def test_a_non_utf8_z_path_is_a_named_error(song, small_model, tmp_path, capsys)
 
 
 def test_bad_z_values_are_refused_by_the_python_function(song, small_model, tmp_path):
-    from bassnet.generation.pipeline import generate_files
+    from bassnet.api import generate_files
 
     for z in ([1e39, 0.0], [0.0, float("nan")], [2e3, 0.0]):
         with pytest.raises(ConfigError, match="z"):

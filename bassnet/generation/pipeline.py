@@ -9,7 +9,6 @@ memory and gives the same curves as one pass. Only the per-frame curves (a few f
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from math import gcd
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from bassnet.atomic import atomic_path, check_outputs
+from bassnet.atomic import atomic_path
 from bassnet.audio_io import _check_truncation
 from bassnet.constants import FRAME_RATE, HOP, SR
 from bassnet.errors import AudioError, ConfigError, DataError
@@ -304,42 +303,3 @@ class _Synth:
     def __call__(self, start: int, count: int) -> np.ndarray:
         audio, self.phase = synthesize(self.curves, self.starts, self.sr, start, count, self.phase)
         return audio
-
-
-def generate_files(
-    mix_path: str | Path, out: str | Path, model_path: str | Path, z: np.ndarray | None = None,
-    z_path: str | Path | None = None, render: str = "synth", with_mix: bool = False,
-    cfg: GenerateConfig | None = None, progress: bool = True, pattern: str | None = None,
-    midi_tempo: float | None = None, device: str = "cpu", model=None, force: bool = False,
-) -> Generated:  # fmt: skip
-    """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc.
-    An existing output is replaced atomically if it is a WAV (a MIDI) file, as an earlier
-    run's is; any other file there is an OutputError unless `force`. An input never is.
-
-    z is one of `z` (a point), `z_path` (a CSV time_s,z1,z2) and `pattern` (a pattern name of
-    the model), or none (the centre of the training data's µ). The MIDI is at the song's
-    tempo (`beat`), or `midi_tempo` BPM. `model`: an already loaded `bassnet.api.Model`
-    (several songs, one load); else `model_path` is loaded on `device`.
-    """
-    from bassnet.api import generate, load_model
-
-    given = [v for v in (z, z_path, pattern) if v is not None]
-    if len(given) > 1:
-        raise ConfigError("give one of z, z_path and pattern")
-    if render not in RENDERERS:
-        raise ValueError(f"render must be one of {RENDERERS}, got {render!r}")
-    started = time.perf_counter()
-    out = Path(out)
-    wav, mid = out.with_name(out.name + ".wav"), out.with_name(out.name + ".mid")
-    mixed = out.with_name(out.name + ".mix.wav") if with_mix else None
-    # before any work: an output must not replace what this run reads, nor fail at the end
-    kinds = {wav: "WAV", mid: "MIDI", **({mixed: "WAV"} if mixed else {})}
-    check_outputs(list(kinds), [mix_path, model_path, z_path], kinds, force)
-    if model is None:
-        model = load_model(Path(model_path), device=device)
-    spec = Path(z_path) if z_path is not None else pattern if pattern is not None else z
-    bass = generate(Path(mix_path), model, z=spec, render=render, midi_tempo=midi_tempo,
-                    cfg=cfg, progress=progress)  # fmt: skip
-    bass.save(out, with_mix=with_mix, force=force)
-    return Generated(wav, mid, mixed, bass.seconds, time.perf_counter() - started, bass.curves,
-                     bass.notes, bass.warnings, bass.tempo_bpm)  # fmt: skip

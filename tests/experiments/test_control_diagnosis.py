@@ -6,9 +6,9 @@ import itertools
 import numpy as np
 import soundfile as sf
 
+from bassnet.api import generate_files
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.control import CONTROL_SONG_INDEX, pattern_score
-from bassnet.generation.pipeline import generate_files
 from bassnet.model import BassNet, ModelConfig
 from bassnet.synth.dataset import render_song
 from bassnet.synth.fluidsynth_render import FluidRenderer

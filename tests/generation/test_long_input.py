@@ -20,7 +20,7 @@ def test_a_one_hour_song_generates_in_bounded_memory(small_model, tmp_path):
             out.write(np.stack([block, block], axis=1).astype(np.float32))
     code = (
         "import resource, sys; from pathlib import Path; "
-        "from bassnet.generation.pipeline import generate_files; "
+        "from bassnet.api import generate_files; "
         "r = generate_files(sys.argv[1], sys.argv[2], Path(sys.argv[3]), progress=False); "
         "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.seconds_audio)"
     )

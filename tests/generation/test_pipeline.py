@@ -5,10 +5,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from bassnet.api import generate_files
 from bassnet.cli import main
 from bassnet.errors import AudioError, DataError
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.pipeline import MixReader, generate_files, load_folded, song_curves
+from bassnet.generation.pipeline import MixReader, load_folded, song_curves
 from tests.generation.conftest import tone
 
 
