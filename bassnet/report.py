@@ -39,12 +39,6 @@ def _fmt(value: float) -> str:
     )
 
 
-def _diff(ours: float, theirs: float | None) -> str:
-    if theirs is None or math.isnan(ours):
-        return "–"
-    return f"{ours - theirs:+.3f}"
-
-
 # The paper's QDA accuracy at 40/40 (Table 2) that "disentangles" is held to, per dataset.
 DISENTANGLED = {"A1": 0.95, "A2": 0.90, "A3": 0.95, "A4": 0.95}
 CONTROL_TARGET = 0.8  # the control test's bar: the selected model plays ≥ 80 % of the units

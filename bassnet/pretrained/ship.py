@@ -18,6 +18,7 @@ from bassnet.errors import DataError
 from bassnet.model import write_checkpoint
 from bassnet.multires import WindowSpec
 from bassnet.pretrained import CARD_JSON, HERE
+from bassnet.report import read_control
 from bassnet.synth.patterns import named_centroids
 
 
@@ -28,29 +29,18 @@ def _half(state: dict) -> dict:
     }
 
 
-def selected_models(datasets: list[str], window: str, control: str | Path | None) -> dict:
-    """dataset → the model folder to ship: the one the control stage selected on the
-    validation songs (metrics/control/<dataset>.json "selected"), else the `window` model."""
-    default = WindowSpec.parse(window).slug
-    chosen = {}
-    for dataset in datasets:
-        path = Path(control) / f"{dataset}.json" if control else None
-        data = json.loads(path.read_text()) if path and path.is_file() else {}
-        chosen[dataset] = data.get("selected", default)
-    return chosen
-
-
 def ship(
     models_dir: str | Path, datasets: list[str], window: str, profile: str,
     evaluation: str | Path | None = None, out_dir: str | Path = HERE,
     latent: str | Path | None = None, control: str | Path | None = None,
 ) -> dict[str, dict]:  # fmt: skip
-    """Copy each dataset's selected model (`selected_models`: the best control score on the
-    validation songs, else models/<dataset>/<window>) to `out_dir`/<dataset>.pt (float16) and
-    write models.json and MODEL_CARD.md there, with its held-out figures (test-split QDA and
-    control score with intervals); returns the card entries by name. With `latent` (the
-    evaluation's latent_points.json) each file also carries its validation µ and pattern labels
-    as `latent_map`, which `bassnet serve` draws on its pad."""
+    """Copy each dataset's selected model (the control stage's choice by the best control score on
+    the validation songs, metrics/control/<dataset>.json; else models/<dataset>/<window>) to
+    `out_dir`/<dataset>.pt (float16) and write models.json and MODEL_CARD.md there, with its
+    held-out figures (test-split QDA and control score with intervals); returns the card
+    entries by name. With `latent` (the evaluation's latent_points.json) each file also
+    carries its validation µ and pattern labels as `latent_map`, which `bassnet serve` draws
+    on its pad."""
     out_dir = Path(out_dir)
     metrics = (
         json.loads(Path(evaluation).read_text())
@@ -58,8 +48,10 @@ def ship(
         else {}
     )
     maps = json.loads(Path(latent).read_text()) if latent and Path(latent).is_file() else {}
+    tested = read_control(Path(control) if control else None, datasets)
     cards: dict[str, dict] = {}
-    for dataset, name in selected_models(datasets, window, control).items():
+    for dataset in datasets:
+        name = tested.get(dataset, {}).get("selected", WindowSpec.parse(window).slug)
         folder = Path(models_dir) / dataset / name
         source = folder / "model.pt"
         if not source.is_file():
@@ -68,7 +60,7 @@ def ship(
         state["state_dict"] = _half(state["state_dict"])
         if f"{dataset}/{name}" in maps:
             state["latent_map"] = maps[f"{dataset}/{name}"]
-        controlled = _control_of(control, dataset, name)
+        controlled = tested.get(dataset, {}).get("models", {}).get(name, {})
         if controlled.get("centroids"):  # each pattern's centroid of the training songs' µ
             state["pattern_centroids"] = named_centroids(dataset, controlled["centroids"])
         target = out_dir / f"{dataset}.pt"
@@ -103,12 +95,6 @@ def ship(
     write_text(out_dir / CARD_JSON.name, json.dumps(cards, indent=2) + "\n")
     write_text(out_dir / "MODEL_CARD.md", model_card(cards))
     return cards
-
-
-def _control_of(control: str | Path | None, dataset: str, name: str) -> dict:
-    path = Path(control) / f"{dataset}.json" if control else None
-    data = json.loads(path.read_text()) if path and path.is_file() else {}
-    return data.get("models", {}).get(name, {})
 
 
 def training_text(train: dict) -> str:
