@@ -35,15 +35,15 @@ def _render(args: argparse.Namespace) -> None:
 
 
 def _features(args: argparse.Namespace) -> None:
-    from pipelines.features import run
+    from bassnet.pipelines.features import run
 
     run(args.rest)  # our flags and Beam's; the job's own parser sorts them
 
 
 def _train(args: argparse.Namespace) -> None:
     from bassnet.config import load_params
-    from bassnet.train import model_dir, train
-    from bassnet.train_config import TrainConfig, control_model, model_config
+    from bassnet.training.config import TrainConfig, control_model, model_config
+    from bassnet.training.loop import model_dir, train
 
     params = load_params(args.params, args.profile)
     overrides = {
@@ -90,8 +90,8 @@ def _train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
     from bassnet.config import load_params
-    from bassnet.report import run_evaluation, stage_minutes
-    from bassnet.train_config import TrainConfig
+    from bassnet.evaluation.report import run_evaluation, stage_minutes
+    from bassnet.training.config import TrainConfig
 
     params = load_params(args.params, args.profile)
     train_cfg = TrainConfig.from_params(params)
@@ -113,7 +113,7 @@ def _evaluate(args: argparse.Namespace) -> None:
 
 
 def _encode(args: argparse.Namespace) -> None:
-    from bassnet.encode import encode_files
+    from bassnet.generation.encode import encode_files
     from bassnet.pretrained import resolve
 
     rows = encode_files(resolve(args.model), args.mix, args.bass, args.output, args.device)
@@ -278,7 +278,7 @@ def _control(args: argparse.Namespace) -> None:
 
     from bassnet.atomic import write_text
     from bassnet.config import RenderConfig, load_params
-    from bassnet.control_test import control_test, score_line
+    from bassnet.evaluation.control_test import control_test, score_line
     from bassnet.generation.config import ControlConfig
     from bassnet.pretrained import resolve
     from bassnet.synth.dataset import check_dataset

@@ -42,7 +42,7 @@ def timed(fn, *args, **kwargs):
 
 
 def job_speed(manifest: Path, out: Path, extra: list[str]) -> dict:
-    from pipelines.features import run
+    from bassnet.pipelines.features import run
 
     started = time.perf_counter()
     metrics = run(["--manifest", str(manifest), "--out", str(out), *extra])

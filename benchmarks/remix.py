@@ -68,10 +68,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
 
-    from bassnet.data import WindowSampler, shard_paths
-    from bassnet.multires import WindowSpec
-    from bassnet.remix import Remixer
-    from pipelines.features import run
+    from bassnet.model.multires import WindowSpec
+    from bassnet.pipelines.features import run
+    from bassnet.training.data import WindowSampler, shard_paths
+    from bassnet.training.remix import Remixer
 
     results: dict = {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                      "batch": args.batch}  # fmt: skip

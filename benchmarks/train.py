@@ -1,7 +1,7 @@
 """Benchmark: training speed and memory of the BassNet VGAE on real A1 windows.
 
 Prints training instances per second and peak memory for one training step (forward, backward
-and an Adam update on the Eq. (9) objective, `bassnet.losses.train_loss`, at the profile's
+and an Adam update on the Eq. (9) objective, `bassnet.training.losses.train_loss`, at the profile's
 batch size) with the default profile's model and train settings and with the paper's
 (5 blocks × 128 maps, batch 20), each at windows 40/40 and 10/640, on the CPU and, when torch
 sees CUDA, on the GPU. Batches are cut from the feature shards by `WindowSampler`, as in
@@ -44,10 +44,10 @@ def measure(job: dict) -> dict:
 
     from bassnet.config import load_params
     from bassnet.constants import FRAME_RATE
-    from bassnet.data import WindowSampler, shard_paths
-    from bassnet.losses import train_loss
     from bassnet.model import BassNet
-    from bassnet.train_config import TrainConfig, model_config
+    from bassnet.training.config import TrainConfig, model_config
+    from bassnet.training.data import WindowSampler, shard_paths
+    from bassnet.training.losses import train_loss
 
     params = load_params(profile=job["profile"])
     cfg = TrainConfig.from_params(params)
@@ -161,9 +161,9 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    from bassnet.data import shard_paths
     from bassnet.errors import DataError
-    from bassnet.multires import WindowSpec
+    from bassnet.model.multires import WindowSpec
+    from bassnet.training.data import shard_paths
 
     try:
         shard_paths(args.features)

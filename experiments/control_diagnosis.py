@@ -1,6 +1,6 @@
 """Where does the latent control fail: the scorer, the decoder, or z? (`bassnet control`)
 
-The control test (bassnet/generation/control.py) generates a bass at each pattern's centroid
+The control test (bassnet/evaluation/control_rules.py) generates a bass at each pattern's centroid
 of µ for a new song and scores it. This script takes the same new song and, for each pattern,
 renders the bass that pattern would play throughout (FluidSynth, as the dataset), then scores
 three basses against the pattern with the control's own scorer:
@@ -37,14 +37,14 @@ import soundfile as sf
 
 from bassnet.api import generate_files
 from bassnet.config import FeatureConfig, RenderConfig, load_params
-from bassnet.encode import encode_files
+from bassnet.evaluation import control_rules as control
 from bassnet.features.audio import resample, to_mono
 from bassnet.features.f0 import Crepe
 from bassnet.features.level import level_db
 from bassnet.features.onset import OnsetDetector
-from bassnet.generation import control
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves
+from bassnet.generation.encode import encode_files
 from bassnet.generation.notes import curves_to_notes
 from bassnet.model import BassNet
 from bassnet.synth import patterns as pt

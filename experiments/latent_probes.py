@@ -37,10 +37,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bassnet.data import WindowSet, cut, read_tracks, shard_paths
-from bassnet.losses import reconstruction_terms
 from bassnet.model import BassNet, ModelConfig
 from bassnet.model.stack import dilations
+from bassnet.training.data import WindowSet, cut, read_tracks, shard_paths
+from bassnet.training.losses import reconstruction_terms
 
 # chord tones an octave up from the bass, in CQT bins: root, minor/major third, fifth
 CHORD_OFFSETS = {"root": 36, "minor third": 45, "major third": 48, "fifth": 57}

@@ -4,7 +4,8 @@ Table 2 (QDA accuracy on µ, paper §6.2) is measured on each dataset's validati
 songs in the default profile, too few for a stable figure. This renders `--songs` new songs per
 dataset from another seed (all but one in the validation split), runs them through the same
 feature job, and scores every trained model of the dataset (`models/<dataset>/<window>`) by the
-evaluation's own QDA protocol (`bassnet.evaluate.evaluate_model`), next to the chance level
+evaluation's own QDA protocol
+(`bassnet.evaluation.scoring.evaluate_model`), next to the chance level
 (always guessing the commonest pattern).
 
     python experiments/new_songs_qda.py --songs 20 --seed-offset 500
@@ -24,9 +25,9 @@ from pathlib import Path
 import yaml
 
 from bassnet.config import RenderConfig, find_params, load_params
-from bassnet.evaluate import evaluate_model
+from bassnet.evaluation.scoring import evaluate_model
+from bassnet.pipelines.features import run as run_features
 from bassnet.synth.dataset import render_dataset
-from pipelines.features import run as run_features
 
 RESULTS = Path(__file__).parent / "results" / "new_songs_qda.json"
 

@@ -31,9 +31,9 @@ import numpy as np
 from bassnet.atomic import write_text
 from bassnet.config import RenderConfig, load_params
 from bassnet.constants import FRAME_RATE
+from bassnet.evaluation.control_rules import CONTROL_SONG_INDEX
 from bassnet.features.audio import resample, to_mono
 from bassnet.features.cqt import BINS_PER_OCTAVE, N_BINS, GroupedCQT
-from bassnet.generation.control import CONTROL_SONG_INDEX
 from bassnet.synth.dataset import render_song
 from bassnet.synth.fluidsynth_render import FluidRenderer
 

@@ -47,7 +47,7 @@ def a1_test_shards(a1_shards, render_cfg):
 @pytest.fixture(scope="session")
 def tiny_train_cfg():
     """Training settings for a model that trains in seconds."""
-    from bassnet.train_config import TrainConfig
+    from bassnet.training.config import TrainConfig
 
     return TrainConfig(
         windows=("8/16",),

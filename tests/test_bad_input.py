@@ -120,7 +120,7 @@ def test_a_crafted_model_file_runs_nothing_and_is_a_named_error(entry, kind, son
 
 
 def test_resuming_from_a_crafted_checkpoint_runs_nothing(a1_shards, tiny_train_cfg, tmp_path):
-    from bassnet.train import train
+    from bassnet.training.loop import train
 
     marker = tmp_path / "ran"
     evil = crafted_files(tmp_path / "evil", marker)["zip"]
@@ -311,8 +311,8 @@ def test_manifest_skips_bass_only_songs_and_does_not_wait_on_a_fifo(song, tmp_pa
 
 
 def test_manifest_ids_are_always_valid_track_ids():
+    from bassnet.pipelines.manifest import id_problem
     from bassnet.stems.layouts import track_id
-    from pipelines.manifest import id_problem
 
     for name in ("..", "../x", ".hidden", "-dash", "a..b", "x" * 300, "Song / Name", "é"):
         assert id_problem(track_id(name)) is None, name

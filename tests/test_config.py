@@ -47,7 +47,7 @@ def test_feature_config_checks_are_named():
 def test_transpose_is_whole_semitones_up_to_an_octave():
     import dataclasses
 
-    from bassnet.train_config import TrainConfig
+    from bassnet.training.config import TrainConfig
 
     cfg = TrainConfig.from_params(load_params(REPO_PARAMS, "default"))
     assert dataclasses.replace(cfg, transpose=3).transpose == 3
@@ -59,7 +59,7 @@ def test_transpose_is_whole_semitones_up_to_an_octave():
 def test_mix_recolouring_is_off_in_both_profiles_and_bounded():
     import dataclasses
 
-    from bassnet.train_config import TrainConfig
+    from bassnet.training.config import TrainConfig
 
     for profile in ("default", "paper"):
         cfg = TrainConfig.from_params(load_params(REPO_PARAMS, profile))
@@ -71,7 +71,7 @@ def test_mix_recolouring_is_off_in_both_profiles_and_bounded():
 
 
 def test_one_models_settings_merge_over_the_shared_ones_for_that_model_only():
-    from bassnet.train_config import TrainConfig
+    from bassnet.training.config import TrainConfig
 
     params = load_params(REPO_PARAMS, "default")
     own = {"max_mini_epochs": 60, "transpose": 3, "loss_weights": {"onset": 2}}
@@ -88,7 +88,7 @@ def test_one_models_settings_merge_over_the_shared_ones_for_that_model_only():
 
 
 def test_one_models_model_settings_merge_over_the_model_section_for_that_model_only():
-    from bassnet.train_config import TrainConfig, model_config
+    from bassnet.training.config import TrainConfig, model_config
 
     params = load_params(REPO_PARAMS, "default")
     entry = {"max_mini_epochs": 30, "model": {"maps": 16}}
@@ -115,7 +115,7 @@ def test_one_models_model_settings_merge_over_the_model_section_for_that_model_o
     ],
 )
 def test_a_bad_model_entry_is_named_whichever_model_is_built(models, message):
-    from bassnet.train_config import TrainConfig
+    from bassnet.training.config import TrainConfig
 
     params = load_params(REPO_PARAMS, "default")
     params["train"] = {**params["train"], "models": models}
@@ -124,7 +124,7 @@ def test_a_bad_model_entry_is_named_whichever_model_is_built(models, message):
 
 
 def test_the_model_sections_view_of_a_malformed_models_entry_is_a_named_error():
-    from bassnet.train_config import model_config
+    from bassnet.training.config import model_config
 
     params = load_params(REPO_PARAMS, "default")
     params["train"] = {**params["train"], "models": [{"maps": 16}]}
@@ -134,7 +134,7 @@ def test_the_model_sections_view_of_a_malformed_models_entry_is_a_named_error():
 
 def test_the_default_profiles_control_models_have_their_own_windows_and_settings():
     from bassnet.generation.config import ControlConfig
-    from bassnet.train_config import TrainConfig, control_model, model_config
+    from bassnet.training.config import TrainConfig, control_model, model_config
 
     params = load_params(REPO_PARAMS, "default")
     assert set(ControlConfig.from_params(params).models) == {"A1", "A4"}

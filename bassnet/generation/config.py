@@ -42,7 +42,8 @@ class GenerateConfig:
 
 @dataclass(frozen=True)
 class ControlConfig:
-    """Settings of `bassnet control`, the test that z steers the bass (`bassnet.control_test`)."""
+    """Settings of `bassnet control`, the test that z steers the bass
+    (`bassnet.evaluation.control_test`)."""
 
     # windows of the training songs whose µ gives each pattern's centroid
     centroid_windows: int = 1000

@@ -2,7 +2,7 @@
 
 Each window a/b of the mix's log |CQT| is compressed (paper §4.3), decoded at its z into
 ŷ = g(x, z) and read by the descriptor heads; the heads' outputs are expanded back to b frames
-and joined by Hann overlap-add at hop b/2 (`bassnet.multires`). f0 is overlap-added as class
+and joined by Hann overlap-add at hop b/2 (`bassnet.model.multires`). f0 is overlap-added as class
 probabilities and read off afterwards, so two windows that disagree blend instead of jumping.
 """
 
@@ -16,7 +16,7 @@ import torch
 
 from bassnet.features.cqt import BINS_PER_OCTAVE, FMIN_HZ, LOG_FLOOR, N_BINS
 from bassnet.generation.folded import GenerationModel
-from bassnet.multires import compress, expand, overlap_add
+from bassnet.model.multires import compress, expand, overlap_add
 
 SILENT_LOG_CQT = float(np.log(LOG_FLOOR))  # log |CQT| of digital silence
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bassnet.errors import ConfigError
 from bassnet.features.cqt import N_BINS
-from bassnet.multires import WindowSpec
+from bassnet.model.multires import WindowSpec
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import torch
 
 from bassnet.atomic import write_text
 from bassnet.errors import DataError
+from bassnet.evaluation.report import read_control
 from bassnet.model import write_checkpoint
-from bassnet.multires import WindowSpec
+from bassnet.model.multires import WindowSpec
 from bassnet.pretrained import CARD_JSON, HERE
-from bassnet.report import read_control
 from bassnet.synth.patterns import named_centroids
 
 

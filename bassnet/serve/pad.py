@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bassnet.evaluate import qda  # noqa: E402
+from bassnet.evaluation.scoring import qda  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10")
 GRID = 160  # cells per side for the density and the QDA regions

@@ -54,7 +54,8 @@ class Skipped:
 
 
 def track_id(name: str) -> str:
-    """A folder name → an id the feature job accepts (`pipelines.manifest.TRACK_ID_PATTERN`):
+    """A folder name → an id the feature job accepts
+    (`bassnet.pipelines.manifest.TRACK_ID_PATTERN`):
     letters, digits, `_`, `-` and `.` (others become `_`), starting with a letter or digit,
     without `..`, at most 128 characters."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

@@ -7,13 +7,13 @@ import numpy as np
 import soundfile as sf
 
 from bassnet.api import generate_files
+from bassnet.evaluation.control_rules import CONTROL_SONG_INDEX, pattern_score
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.control import CONTROL_SONG_INDEX, pattern_score
 from bassnet.model import BassNet, ModelConfig
 from bassnet.synth.dataset import render_song
 from bassnet.synth.fluidsynth_render import FluidRenderer
 from bassnet.synth.midi import MIX_TRACKS
-from bassnet.train import train
+from bassnet.training.loop import train
 from tests.experiments import load_script
 
 diagnosis = load_script("control_diagnosis")

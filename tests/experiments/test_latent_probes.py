@@ -5,7 +5,7 @@ import pytest
 
 from bassnet.config import REPO_PARAMS, load_params
 from bassnet.model.stack import dilations
-from bassnet.train_config import model_config
+from bassnet.training.config import model_config
 from tests.experiments import load_script
 
 probes = load_script("latent_probes")

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from bassnet.errors import ConfigError
-from bassnet.losses import train_loss
 from bassnet.model import BassNet, ModelConfig
 from bassnet.model.stack import dilations, receptive_field
-from bassnet.targets import window_targets
+from bassnet.training.losses import train_loss
+from bassnet.training.targets import window_targets
 
 PAPER_WINDOWS = ["10/10", "20/20", "40/40", "10/20", "10/40", "20/40", "10/640", "20/640", "40/640"]
 

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
+from bassnet.pipelines.features import run
 from bassnet.synth.dataset import render_dataset
-from pipelines.features import run
 
 # In-process DirectRunner: the fastest real runner for tests; the multi-process and Dask
 # runners are tested separately.

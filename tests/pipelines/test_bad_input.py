@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from bassnet.errors import ManifestError
-from pipelines.manifest import read_manifest
+from bassnet.pipelines.manifest import read_manifest
 from tests.pipelines.conftest import run_features
 
 SR = 22050

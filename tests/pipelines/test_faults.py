@@ -68,7 +68,7 @@ def test_a_20_minute_track_stays_within_2_gib(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("track_id,stem,path\nlong,mix,mix.wav\nlong,bass,bass.wav\n")
     code = (
-        "import resource, sys; from pipelines.features import run; "
+        "import resource, sys; from bassnet.pipelines.features import run; "
         "m = run(sys.argv[1:]); assert m['tracks'] == 1, m; "
         "print('MAXRSS_KB', max(resource.getrusage(who).ru_maxrss for who in "
         "(resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))"

@@ -5,11 +5,11 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from bassnet.data import WindowSampler, read_tracks, shard_paths
 from bassnet.features.schema import stems_from_store
-from bassnet.multires import WindowSpec
-from bassnet.remix import Remixer
+from bassnet.model.multires import WindowSpec
 from bassnet.stems.layouts import scan, write_manifest
+from bassnet.training.data import WindowSampler, read_tracks, shard_paths
+from bassnet.training.remix import Remixer
 from tests.pipelines.conftest import run_features
 from tests.stems.conftest import slakh_layout
 
@@ -92,7 +92,7 @@ def test_a_transposed_remix_is_transposed_like_its_window(collection_features):
 
 def test_training_on_the_collection_remixes(collection_features, tiny_train_cfg, tmp_path):
     from bassnet.model import ModelConfig
-    from bassnet.train import train
+    from bassnet.training.loop import train
 
     features, _, _ = collection_features
     summary = train(features, tmp_path, ModelConfig(window="10/40", maps=2, blocks=2,
@@ -103,9 +103,9 @@ def test_training_on_the_collection_remixes(collection_features, tiny_train_cfg,
 def test_the_evaluation_reports_a_collection_model(collection_features, tiny_train_cfg, tmp_path):
     import json
 
+    from bassnet.evaluation.report import run_evaluation
     from bassnet.model import ModelConfig
-    from bassnet.report import run_evaluation
-    from bassnet.train import train
+    from bassnet.training.loop import train
 
     features, _, _ = collection_features
     (tmp_path / "features").mkdir()

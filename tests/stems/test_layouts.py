@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 
 from bassnet.cli import main
+from bassnet.pipelines.manifest import read_manifest
 from bassnet.stems.layouts import assign_splits, scan, split_of, track_id, write_manifest
-from pipelines.manifest import read_manifest
 from tests.stems.conftest import flat_layout, musdb_layout, slakh_layout, write
 
 

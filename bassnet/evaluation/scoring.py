@@ -23,12 +23,13 @@ import torch
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bassnet.constants import FRAME_RATE
-from bassnet.data import Track, WindowSet, cut, read_tracks, shard_paths
 from bassnet.errors import DataError
-from bassnet.heldout import Score, disjoint_qda, majority_score
+from bassnet.evaluation.heldout import Score, disjoint_qda, majority_score
 from bassnet.model import BassNet
-from bassnet.train import validate_with_mu
+from bassnet.model.latent import latent
+from bassnet.model.latent import trajectory as model_trajectory
+from bassnet.training.data import Track, WindowSet, cut, read_tracks, shard_paths
+from bassnet.training.loop import validate_with_mu
 
 QDA_REGULARISATION = 1e-3
 
@@ -54,20 +55,6 @@ def qda_accuracy(points: np.ndarray, labels: np.ndarray, folds: int = 5, seed: i
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted = cross_val_predict(qda(), points, labels, cv=splitter)
     return float((predicted == labels).mean())
-
-
-@torch.no_grad()
-def latent(model: BassNet, x: torch.Tensor, y: torch.Tensor, batch: int = 64):
-    """µ and σ of N(x,y) for compressed windows x, y: two (N, latent_dim) arrays."""
-    device = next(model.parameters()).device
-    mus, logvars = [], []
-    for i in range(0, len(x), batch):
-        fx = model.mix_factors(x[i : i + batch].to(device))
-        mu, logvar = model.posterior(fx, y[i : i + batch].to(device))
-        mus.append(mu.cpu())
-        logvars.append(logvar.cpu())
-    mu, logvar = torch.cat(mus).numpy(), torch.cat(logvars).numpy()
-    return mu, np.exp(0.5 * logvar)
 
 
 @dataclass
@@ -177,19 +164,9 @@ def load_model(path: str | Path) -> BassNet:
     return BassNet.load(path)
 
 
-@torch.no_grad()
 def trajectory(model: BassNet, track: Track, hop: int | None = None, with_sigma: bool = False):
-    """µ over time for a whole track: windows every `hop` frames (default: the compressed
-    size a). Returns times of the window centres in s (N,) and µ (N, latent_dim) [and σ]."""
-    spec = model.config.spec
-    hop = hop or spec.compressed
-    if len(track) < spec.expanded:
-        raise DataError(f"track {track.track_id} is shorter than the window {spec}")
-    starts = np.arange(0, len(track) - spec.expanded + 1, hop)
-    batch = cut([track], np.zeros(len(starts), dtype=int), starts, spec)
-    mu, sigma = latent(model, batch["x"], batch["y"])
-    times = (starts + spec.expanded / 2) / FRAME_RATE
-    return (times, mu, sigma) if with_sigma else (times, mu)
+    """`bassnet.model.latent.trajectory` of a track's mix and bass."""
+    return model_trajectory(model, track.mix, track.bass, hop, with_sigma, name=track.track_id)
 
 
 def validation_tracks(features_dir: str | Path, level_floor_db: float) -> list[Track]:
@@ -244,7 +221,7 @@ def relative_pitch_grid(
     basses generated at that z, over about `windows` evenly spaced windows of `tracks`. Only the
     full-resolution centre (channel 0, a frames) of each window is used; `mix_f0_hz` maps track
     ids to the mix f0 (see `mix_f0`)."""
-    from bassnet.data import even_starts
+    from bassnet.training.data import even_starts
 
     spec = model.config.spec
     usable = [t for t in tracks if t.track_id in mix_f0_hz and len(t) >= spec.expanded]

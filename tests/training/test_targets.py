@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from bassnet.multires import WindowSpec
-from bassnet.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
+from bassnet.model.multires import WindowSpec
+from bassnet.training.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
 
 
 def test_f0_classes_are_cqt_bins_and_unvoiced_is_the_last_class():

@@ -6,7 +6,7 @@
   (default −100 dB, the level descriptor's own floor) is 0; the model predicts it as a
   Bernoulli mean.
 - onset strength is already in [0, 1] (madmom's CNN activation).
-Per window the targets are compressed like the spectrograms (`bassnet.multires`): the f0
+Per window the targets are compressed like the spectrograms (`bassnet.model.multires`): the f0
 classes as one-hot rows averaged per resolution, i.e. soft class distributions.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from bassnet.features.cqt import BINS_PER_OCTAVE, N_BINS, hz_to_bin
-from bassnet.multires import WindowSpec, compress
+from bassnet.model.multires import WindowSpec, compress
 
 
 def f0_classes(f0_hz: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from bassnet.losses import kl_normal, kl_prior, reconstruction_terms
+from bassnet.training.losses import kl_normal, kl_prior, reconstruction_terms
 
 
 def test_kl_between_gaussians_by_hand():
@@ -58,8 +58,8 @@ def test_reconstruction_terms_by_hand():
 def test_objective_sums_reconstruction_over_the_frames_of_a_window():
     # per-frame means are reported; the objective weighs them by the C·a frames of the window
     # (a log-likelihood of the window) against per-window KL terms
-    from bassnet.losses import test_loss, train_loss
     from bassnet.model import BassNet, ModelConfig
+    from bassnet.training.losses import test_loss, train_loss
 
     torch.manual_seed(0)
     model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
@@ -77,7 +77,7 @@ def test_objective_sums_reconstruction_over_the_frames_of_a_window():
 
 
 def test_free_bits_price_the_prior_kl_at_no_less_than_that_many_nats():
-    from bassnet.losses import _reduce
+    from bassnet.training.losses import _reduce
 
     terms = {"kl_prior": torch.tensor([0.2, 0.4], requires_grad=True), "mse": torch.ones(2)}
     plain, free = _reduce(terms, frames=1), _reduce(terms, frames=1, free_bits=1.0)
@@ -91,7 +91,7 @@ def test_free_bits_price_the_prior_kl_at_no_less_than_that_many_nats():
 
 
 def test_loss_weights_scale_reconstruction_terms_in_the_objective_only():
-    from bassnet.losses import _reduce
+    from bassnet.training.losses import _reduce
 
     terms = {"kl_prior": torch.tensor([1.0]), "f0": torch.tensor([2.0]),
              "onset": torch.tensor([0.5])}  # fmt: skip
@@ -119,8 +119,8 @@ def test_posterior_noise_scales_the_sample_decoded_in_training(tiny_train_cfg):
     import dataclasses
 
     from bassnet.errors import ConfigError
-    from bassnet.losses import train_loss
     from bassnet.model import BassNet, ModelConfig
+    from bassnet.training.losses import train_loss
 
     torch.manual_seed(0)
     model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))

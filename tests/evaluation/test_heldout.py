@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from bassnet.errors import DataError
-from bassnet.evaluate import qda_accuracy
-from bassnet.heldout import (
+from bassnet.evaluation.heldout import (
     Score,
     combine,
     disjoint_qda,
@@ -17,6 +16,7 @@ from bassnet.heldout import (
     verdict_at_least,
     verdict_worse,
 )
+from bassnet.evaluation.scoring import qda_accuracy
 
 
 def positional_songs(n_songs: int, windows: int, seed: int):

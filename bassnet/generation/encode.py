@@ -14,12 +14,11 @@ import numpy as np
 from bassnet.atomic import atomic_path, check_outputs
 from bassnet.audio_io import read_mono
 from bassnet.constants import FRAME_RATE
-from bassnet.data import Track
 from bassnet.errors import AudioError, DataError
-from bassnet.evaluate import trajectory
 from bassnet.features.audio import resample
 from bassnet.features.cqt import GroupedCQT
 from bassnet.model import BassNet
+from bassnet.model.latent import trajectory
 
 COLUMNS = ("time_s", "mu1", "mu2", "sigma1", "sigma2")
 
@@ -28,10 +27,8 @@ def encode_track(model: BassNet, cqt_mix: np.ndarray, cqt_bass: np.ndarray):
     """(frames, 264) log |CQT| of mix and bass → window centres in s (N,), µ (N, 2), σ (N, 2),
     one window every b/2 frames."""
     frames = min(len(cqt_mix), len(cqt_bass))
-    empty = np.zeros(frames, dtype=np.float32)
-    track = Track("song", cqt_mix[:frames], cqt_bass[:frames], empty.astype(np.int16), empty,
-                  empty, None)  # fmt: skip
-    return trajectory(model, track, hop=model.config.spec.hop, with_sigma=True)
+    return trajectory(model, cqt_mix[:frames], cqt_bass[:frames], hop=model.config.spec.hop,
+                      with_sigma=True)  # fmt: skip
 
 
 def encode_files(

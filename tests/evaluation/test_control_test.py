@@ -9,11 +9,16 @@ import pytest
 import yaml
 
 from bassnet.config import find_params
-from bassnet.control_test import control_songs, generate_at, score_songs, training_centroids
 from bassnet.errors import DataError
-from bassnet.evaluate import load_model
+from bassnet.evaluation.control_rules import expected_steps, pattern_hits
+from bassnet.evaluation.control_test import (
+    control_songs,
+    generate_at,
+    score_songs,
+    training_centroids,
+)
+from bassnet.evaluation.scoring import load_model
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.control import expected_steps, pattern_hits
 from bassnet.generation.folded import FoldedBassNet
 from bassnet.model import ModelConfig
 
@@ -21,7 +26,7 @@ from bassnet.model import ModelConfig
 @pytest.fixture(scope="module")
 def tiny_models(a1_shards, tiny_train_cfg, tmp_path_factory):
     """Two tiny A1 models in models/A1/{40-40,control} (8/16 windows, seconds to train)."""
-    from bassnet.train import train
+    from bassnet.training.loop import train
 
     root = tmp_path_factory.mktemp("models")
     model_cfg = ModelConfig(window="8/16", maps=2, blocks=2, head_maps=2)

@@ -8,10 +8,16 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from bassnet.data import WindowSampler, WindowSet, read_tracks, recolour_log_cqt, shard_paths
 from bassnet.errors import DataError
 from bassnet.features.cqt import LOG_FLOOR, transpose_log_cqt
-from bassnet.multires import WindowSpec
+from bassnet.model.multires import WindowSpec
+from bassnet.training.data import (
+    WindowSampler,
+    WindowSet,
+    read_tracks,
+    recolour_log_cqt,
+    shard_paths,
+)
 
 SPEC = WindowSpec(8, 32)
 
@@ -49,7 +55,7 @@ def test_batches_are_seeded_and_compressed(a1_shards):
 
 
 def test_neighbours_start_within_the_neighbourhood(a1_shards, monkeypatch):
-    import bassnet.data as data
+    import bassnet.training.data as data
 
     seen = []
     original = data.cut

@@ -14,10 +14,10 @@ import torch
 import yaml
 
 from bassnet.config import REPO_PARAMS
-from bassnet.data import WindowSampler, shard_paths
-from bassnet.losses import train_loss
 from bassnet.model import BassNet, ModelConfig
-from bassnet.train import latent_region, train
+from bassnet.training.data import WindowSampler, shard_paths
+from bassnet.training.loop import latent_region, train
+from bassnet.training.losses import train_loss
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
 
@@ -164,7 +164,7 @@ def test_the_fingerprint_changes_with_the_training_code(tmp_path, monkeypatch):
     # a checkpoint written by an older objective must not be resumed by the new one
     import shutil
 
-    import bassnet.train as training
+    import bassnet.training.loop as training
 
     for name in training.TRAINING_CODE:
         src = training.PACKAGE / name

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bassnet.atomic import atomic_path  # noqa: E402
-from bassnet.evaluate import ModelEvaluation, qda  # noqa: E402
+from bassnet.evaluation.scoring import ModelEvaluation, qda  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10")
 
@@ -83,7 +83,7 @@ def figure7(trajectories: dict[str, tuple[np.ndarray, np.ndarray]], path: str | 
 def figure8(data: np.ndarray, generated: dict, title: str, path: str | Path) -> None:
     """A grid of panels, one per z: the share of frames at each bass–mix interval (semitones)
     of basses generated at z, minus that of the data (paper Fig. 8)."""
-    from bassnet.evaluate import INTERVALS
+    from bassnet.evaluation.scoring import INTERVALS
 
     xs = sorted({z[0] for z in generated})
     ys = sorted({z[1] for z in generated}, reverse=True)

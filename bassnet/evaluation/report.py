@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bassnet import paper
 from bassnet.atomic import write_text
 from bassnet.errors import DataError
-from bassnet.evaluate import (
+from bassnet.evaluation import paper
+from bassnet.evaluation.heldout import UNDEFINED, Score, combine, verdict_at_least, verdict_worse
+from bassnet.evaluation.scoring import (
     ModelEvaluation,
     WindowCache,
     evaluate_model,
@@ -24,9 +25,8 @@ from bassnet.evaluate import (
     trajectory,
     validation_tracks,
 )
-from bassnet.heldout import UNDEFINED, Score, combine, verdict_at_least, verdict_worse
 from bassnet.model import BassNet
-from bassnet.multires import WindowSpec
+from bassnet.model.multires import WindowSpec
 
 # Fig. 8: z on a 3 × 3 grid spanning the prior's ±1.5 σ; histograms over this many windows.
 FIG8_GRID = np.array([(x, y) for y in (1.5, 0.0, -1.5) for x in (-1.5, 0.0, 1.5)])
@@ -176,7 +176,7 @@ def run_evaluation(
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
     and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
     models trained with their own settings (params.yaml `train.models`), named in the report."""
-    from bassnet.figures import figure5, figure7
+    from bassnet.evaluation.figures import figure5, figure7
 
     started = time.perf_counter()
     figures = out / "figures"
@@ -259,7 +259,7 @@ def model_metrics(e: ModelEvaluation, collection: bool) -> dict:
 
 def _figure8(model: BassNet, tracks, features_dir: Path, title: str, figures: Path) -> str:
     """Fig. 8 of one model over its validation tracks; the PNG's name in `figures`."""
-    from bassnet.figures import figure8
+    from bassnet.evaluation.figures import figure8
 
     data, generated = relative_pitch_grid(
         model, tracks, mix_f0(features_dir), FIG8_GRID, FIG8_WINDOWS

@@ -4,7 +4,7 @@ Every term is a mean over the batch of a per-instance value:
 - KL terms sum over the latent dimensions (closed form for diagonal Gaussians);
 - MSE is the mean squared error per spectrogram element of a window;
 - CCE (f0, over 264 bins + unvoiced) and BCE (level, onset) are means per frame and
-  resolution channel, with soft targets (see `bassnet.targets`).
+  resolution channel, with soft targets (see `bassnet.training.targets`).
 
 These per-frame values are what is logged and reported (Table 1). The objective "loss" weighs
 the reconstruction terms by the window's frame count (C·a): it sums them over the frames, as a

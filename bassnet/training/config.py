@@ -38,20 +38,20 @@ class TrainConfig:
     # as in Eq. (9). Logged and reported terms stay unweighted.
     loss_weights: dict[str, float] = field(default_factory=dict)
     # semitones: each training window and its neighbour are transposed by independent random
-    # whole semitones in [-transpose, transpose] (`bassnet.data.WindowSampler.batch`); 0: off,
+    # whole semitones in [-transpose, transpose] (`training.data.WindowSampler.batch`); 0: off,
     # as in the paper
     transpose: int = 0
     # dB and dB per octave: each training window's mix and its neighbour's get their own random
     # gain in [-mix_gain_db, mix_gain_db] and spectral tilt in [-mix_tilt_db, mix_tilt_db]
-    # (`bassnet.data.recolour_log_cqt`); 0: off, as in the paper
+    # (`bassnet.training.data.recolour_log_cqt`); 0: off, as in the paper
     mix_gain_db: float = 0.0
     mix_tilt_db: float = 0.0
-    # scale of σ in the z decoded in training (`bassnet.losses`): 1 samples N(µ, σ²) as Eq. (9)
+    # scale of σ in the z decoded in training (`training.losses`): 1 samples N(µ, σ²) as Eq. (9)
     # does; 0 decodes µ itself
     posterior_noise: float = 1.0
 
     def __post_init__(self) -> None:
-        from bassnet.multires import WindowSpec
+        from bassnet.model.multires import WindowSpec
 
         def parses(text: str) -> bool:
             try:

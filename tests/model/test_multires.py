@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from bassnet.multires import WindowSpec, compress, expand, frame_track, hann, overlap_add
+from bassnet.model.multires import WindowSpec, compress, expand, frame_track, hann, overlap_add
 
 PAPER_WINDOWS = ["10/10", "20/20", "40/40", "10/20", "10/40", "20/40", "10/640", "20/640", "40/640"]
 

@@ -25,12 +25,13 @@ from tqdm import tqdm
 
 from bassnet.atomic import write_text
 from bassnet.constants import FRAME_RATE
-from bassnet.data import WindowSampler, WindowSet, shard_paths
 from bassnet.errors import DataError
-from bassnet.losses import test_loss, test_loss_and_mu, train_loss
 from bassnet.model import BassNet, ModelConfig, load_checkpoint, write_checkpoint
-from bassnet.remix import Remixer
-from bassnet.train_config import TrainConfig
+from bassnet.model.latent import latent
+from bassnet.training.config import TrainConfig
+from bassnet.training.data import WindowSampler, WindowSet, shard_paths
+from bassnet.training.losses import test_loss, test_loss_and_mu, train_loss
+from bassnet.training.remix import Remixer
 
 
 @dataclass
@@ -47,7 +48,7 @@ class RunState:
 
 def model_dir(models: str | Path, dataset: str, window: str, ablation: bool = False) -> Path:
     """Where a model lives: <models>/<dataset>/<a-b>[-ablation]."""
-    from bassnet.multires import WindowSpec
+    from bassnet.model.multires import WindowSpec
 
     slug = WindowSpec.parse(window).slug
     return Path(models) / dataset / (slug + ("-ablation" if ablation else ""))
@@ -58,10 +59,8 @@ UNRECORDED = ("windows", "ablation_windows", "collection_window", "device", "thr
 
 # The source that defines what a training step computes: a checkpoint written by other code
 # (say, before a change to the objective) must not be resumed as if it were this run's.
-PACKAGE = Path(__file__).resolve().parent
-TRAINING_CODE = (
-    "losses.py", "targets.py", "data.py", "train.py", "multires.py", "remix.py", "model",
-)  # fmt: skip
+PACKAGE = Path(__file__).resolve().parents[1]
+TRAINING_CODE = ("training", "model")
 
 
 def code_hash() -> str:
@@ -274,7 +273,6 @@ def latent_region(mu: np.ndarray, margin: float = 0.1) -> dict[str, list[float]]
 
 def _latent_region(model: BassNet, shards: list[Path], count: int) -> dict[str, list[float]]:
     """`latent_region` of the model (eval mode) over `count` windows of the training split."""
-    from bassnet.evaluate import latent  # evaluate builds on this module
 
     windows = WindowSet(shards, model.config.spec, count, model.config.level_floor_db, "train")
     return latent_region(latent(model, windows.x, windows.y)[0])

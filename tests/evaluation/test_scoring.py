@@ -9,14 +9,14 @@ import pytest
 import yaml
 
 from bassnet.config import find_params
-from bassnet.data import WindowSet, shard_paths
-from bassnet.encode import COLUMNS, encode_files
 from bassnet.errors import DataError
-from bassnet.evaluate import ModelEvaluation, evaluate_model, latent, qda_accuracy
-from bassnet.figures import figure5
+from bassnet.evaluation.figures import figure5
+from bassnet.evaluation.report import run_evaluation, stage_minutes
+from bassnet.evaluation.scoring import ModelEvaluation, evaluate_model, latent, qda_accuracy
+from bassnet.generation.encode import COLUMNS, encode_files
 from bassnet.model import BassNet, ModelConfig
-from bassnet.report import run_evaluation, stage_minutes
-from bassnet.train import train
+from bassnet.training.data import WindowSet, shard_paths
+from bassnet.training.loop import train
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
 
@@ -150,7 +150,7 @@ def test_encode_without_a_model_is_a_clear_error(tmp_path, a1_shards):
 
 
 def test_interval_histogram_by_hand():
-    from bassnet.evaluate import INTERVALS, interval_histogram
+    from bassnet.evaluation.scoring import INTERVALS, interval_histogram
 
     # bass on bin 72 (110 Hz) under a mix at 220 Hz: −12; bin 75 (≈116.5 Hz) under 110 Hz: +1;
     # unvoiced bass (class 264) and an unvoiced mix (0 Hz) do not count
@@ -161,8 +161,8 @@ def test_interval_histogram_by_hand():
 
 
 def test_relative_pitch_grid_and_figure8(a1_shards, tmp_path):
-    from bassnet.evaluate import mix_f0, relative_pitch_grid, validation_tracks
-    from bassnet.figures import figure8
+    from bassnet.evaluation.figures import figure8
+    from bassnet.evaluation.scoring import mix_f0, relative_pitch_grid, validation_tracks
 
     model = BassNet(ModelConfig(window="40/40", **TINY)).eval()
     tracks = validation_tracks(a1_shards, -100.0)
@@ -176,7 +176,7 @@ def test_relative_pitch_grid_and_figure8(a1_shards, tmp_path):
 
 
 def test_the_report_names_a_models_own_model_settings_by_their_dotted_keys():
-    from bassnet.report import own_settings_note
+    from bassnet.evaluation.report import own_settings_note
 
     note = " ".join(own_settings_note({"A1/40-40": {"transpose": 3, "model": {"maps": 16},
                                                     "loss_weights": {"onset": 2}}}))  # fmt: skip

@@ -26,11 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from bassnet.constants import FRAME_RATE
-from bassnet.data import WindowSet, read_tracks, shard_paths
 from bassnet.errors import DataError
-from bassnet.evaluate import latent, load_model
+from bassnet.evaluation.control_rules import (
+    expected_steps,
+    pattern_centroids,
+    pattern_hits,
+    score_kind,
+)
+from bassnet.evaluation.heldout import Score, song_score
+from bassnet.evaluation.scoring import latent, load_model
 from bassnet.generation.config import GenerateConfig
-from bassnet.generation.control import expected_steps, pattern_centroids, pattern_hits, score_kind
 from bassnet.generation.curves import (
     SILENT_LOG_CQT,
     BassCurves,
@@ -40,9 +45,9 @@ from bassnet.generation.curves import (
 )
 from bassnet.generation.folded import FoldedBassNet
 from bassnet.generation.notes import BassNote, curves_to_notes, hz_to_midi
-from bassnet.heldout import Score, song_score
 from bassnet.model import BassNet
 from bassnet.synth.plan import SongPlan, make_plan
+from bassnet.training.data import WindowSet, read_tracks, shard_paths
 
 
 @dataclass
@@ -211,7 +216,7 @@ def control_test(
     selected = max(models, key=lambda m: (models[m]["selection"]["mean"]["value"] or 0.0))
     kind = score_kind(dataset)
     if figure is not None:
-        from bassnet.figures import control_figure
+        from bassnet.evaluation.figures import control_figure
 
         what = {"rhythm": "beats with the pattern's onsets",
                 "pitch": "steps on the pattern's degree"}[kind]  # fmt: skip

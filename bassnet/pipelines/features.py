@@ -46,7 +46,7 @@ from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
 from bassnet.features.audio import check_audio, mix_stems, resample
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table, stem_store
-from pipelines.manifest import TrackSpec, read_manifest
+from bassnet.pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
 LOG = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ import torch
 
 from bassnet.errors import DataError
 from bassnet.features.cqt import BINS_PER_OCTAVE, LOG_FLOOR, N_BINS, transpose_log_cqt
-from bassnet.multires import WindowSpec, compress
-from bassnet.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
+from bassnet.model.multires import WindowSpec, compress
+from bassnet.training.targets import f0_classes, level_unit, transpose_f0_classes, window_targets
 
 COLUMNS = ["track_id", "split", "cqt_mix", "cqt_bass", "f0_hz", "level_db", "onset", "pattern"]
 STEM_COLUMNS = ["stem_audio", "stem_scale"]
@@ -124,7 +124,7 @@ def _check_length(track: Track, spec: WindowSpec) -> None:
 def cut(tracks: list[Track], index: np.ndarray, start: np.ndarray, spec: WindowSpec,
         semitones: np.ndarray | None = None) -> dict:  # fmt: skip
     """Windows [start, start + b) of tracks[index] → compressed tensors: x, y (B, C, a, 264)
-    and the targets of y (see `bassnet.targets.window_targets`); with `semitones` (B,), window
+    and the targets of y (see `training.targets.window_targets`); with `semitones` (B,), window
     i transposed by semitones[i] (mix, bass and f0 alike)."""
     b = spec.expanded
     shift = np.zeros(len(index), dtype=int) if semitones is None else semitones
@@ -186,7 +186,7 @@ class WindowSampler:
     ) -> None:
         self.shards, self.spec, self.neighbourhood = list(shards), spec, neighbourhood
         self.rng, self.level_floor_db, self.split = rng, level_floor_db, split
-        self.remixer = remixer  # a bassnet.remix.Remixer: re-mix tracks that have stems
+        self.remixer = remixer  # a bassnet.training.remix.Remixer: re-mix tracks that have stems
         self.max_shards = max_shards
         self.transpose = transpose  # semitones: see `batch`
         self.mix_gain_db, self.mix_tilt_db = mix_gain_db, mix_tilt_db  # dB, dB/octave: `batch`

@@ -3,7 +3,7 @@
 import numpy as np
 
 from bassnet.constants import FRAME_RATE
-from bassnet.generation.control import expected_steps, pitch_score, rhythm_score
+from bassnet.evaluation.control_rules import expected_steps, pitch_score, rhythm_score
 from bassnet.generation.curves import BassCurves
 from bassnet.generation.notes import BassNote
 from bassnet.synth.plan import make_plan

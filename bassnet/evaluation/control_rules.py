@@ -1,5 +1,5 @@
 """What a bass pattern prescribes over a song, and how a generated bass is scored against it:
-the units of the control test (`bassnet.control_test`).
+the units of the control test (`bassnet.evaluation.control_test`).
 
 - pitch (harmony datasets A1–A3): the generated pitch class at each bass step (the median f0
   over its first half) equals the step's chord degree (root, third or fifth);
