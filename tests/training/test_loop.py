@@ -172,7 +172,7 @@ def test_the_fingerprint_changes_with_the_training_code(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "PACKAGE", tmp_path)
     before = training.code_hash()
     assert training.code_hash() == before  # deterministic
-    with open(tmp_path / "losses.py", "a") as handle:
+    with open(tmp_path / "training" / "losses.py", "a") as handle:
         handle.write("\n# a change\n")
     assert training.code_hash() != before
 
