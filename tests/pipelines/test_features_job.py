@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bassnet.constants import n_frames
-from bassnet.features.schema import FEATURE_SCHEMA, cqt_to_numpy
+from bassnet.features.schema import FEATURE_SCHEMA, cqt_array
 from tests.pipelines.conftest import run_features
 
 
@@ -35,7 +35,7 @@ def test_one_row_per_track_with_the_schema(features, small_a4):
     for row, label in zip(sorted(rows, key=lambda r: r["track_id"]), labels, strict=True):
         n = row["n_frames"]
         assert n == pytest.approx(n_frames(label["duration_s"]), abs=1)
-        assert cqt_to_numpy(row["cqt_mix"]).shape == (n, 264)
+        assert cqt_array(row["cqt_mix"]).shape == (n, 264)
         for key in ("f0_hz", "f0_confidence", "onset", "level_db", "pattern", "bass_pitch"):
             assert len(row[key]) == n, key
         assert (row["f0_mix_hz"] is not None) == (row["split"] == "valid")
@@ -54,7 +54,7 @@ def test_descriptors_match_the_midi_truth(features):
 def test_bass_is_in_the_bass_cqt_and_not_in_the_mix(features):
     rows = read_rows(features[0])
     row = rows[0]
-    bass, mix = cqt_to_numpy(row["cqt_bass"]), cqt_to_numpy(row["cqt_mix"])
+    bass, mix = cqt_array(row["cqt_bass"]), cqt_array(row["cqt_mix"])
     pitch = np.asarray(row["bass_pitch"])
     voiced = np.flatnonzero(pitch >= 0)
     bins = (pitch[voiced] - 21) * 3  # MIDI 21 = A0 = bin 0, three bins per semitone
