@@ -1,16 +1,33 @@
 """The Parquet schema of feature shards: one row per track, full-length per-frame arrays.
 
-Every array column has one value per frame at 100 frames/s (`bassnet.constants`); a shard opens
-with plain pyarrow, pandas, polars or DuckDB. CQTs are float16 log magnitudes, (frames, 264)
-as a list of fixed-size lists; label columns are null for data without MIDI ground truth.
+Every array column has one value per frame at 100 frames/s (`bassnet.constants`); a feature
+folder holds only its `part-*.parquet` shards, so pyarrow, pandas, polars and DuckDB read the
+folder as one table (the job's failures list lies beside it: `failures_path`). CQTs are
+float16 log magnitudes, (frames, 264) as a list of fixed-size lists (`cqt_array` gives one as
+NumPy); label columns are null for data without MIDI ground truth. Each shard's key-value
+metadata names the settings its values depend on (`shard_metadata`, `read_shard_metadata`).
+
+polars 2.1 has no float16 case in `list.mean` over a column without nulls and panics ("not
+implemented"); `list.sum`, `list.max`, `list.std` and `arr.mean` work. Cast first:
+`pl.col("onset").cast(pl.List(pl.Float32)).list.mean()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from bassnet.features.cqt import N_BINS
+from bassnet.constants import FRAME_RATE, HOP, SR
+from bassnet.errors import DataError
+from bassnet.features.cqt import BINS_PER_OCTAVE, FMIN_HZ, LOG_FLOOR, N_BINS
+
+if TYPE_CHECKING:
+    from bassnet.config import FeatureConfig
 
 F16, F32 = pa.float16(), pa.float32()
 CQT_TYPE = pa.list_(pa.list_(F16, N_BINS))
@@ -125,10 +142,84 @@ def rows_to_table(rows: list[dict]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=FEATURE_SCHEMA)
 
 
-def cqt_to_numpy(column_value: pa.ListScalar | list) -> np.ndarray:
-    """A CQT cell read back from a shard → (frames, 264) float32."""
-    if isinstance(column_value, pa.Scalar):
-        flat = column_value.values.flatten().to_numpy(zero_copy_only=False)
+METADATA_PREFIX = "bassnet."  # of the shard metadata keys this project writes
+
+
+def shard_metadata(cfg: FeatureConfig) -> dict[str, str]:
+    """The Parquet key-value metadata of every shard the job writes with `cfg`: the time base,
+    the CQT's bins and the f0, level and silence settings the values depend on, and the
+    package version. Nothing of the run (time, host, paths), so the same settings give the
+    same bytes. Keys start with METADATA_PREFIX; values are strings (Parquet's)."""
+    from bassnet import __version__
+
+    values = {
+        "version": __version__,
+        "sample_rate_hz": SR,
+        "hop_samples": HOP,
+        "frame_rate_hz": FRAME_RATE,
+        "cqt_bins": N_BINS,
+        "cqt_bins_per_octave": BINS_PER_OCTAVE,
+        "cqt_fmin_hz": FMIN_HZ,
+        "cqt_log_floor": LOG_FLOOR,
+        "f0_model": f"crepe-{cfg.crepe_model}",
+        "f0_stride": cfg.f0_stride,
+        "f0_fmin_hz": cfg.f0_fmin_hz,
+        "f0_fmax_hz": cfg.f0_fmax_hz,
+        "mix_f0_fmax_hz": cfg.mix_f0_fmax_hz,
+        "mix_f0_splits": ",".join(cfg.mix_f0_splits),
+        "silence_db": cfg.silence_db,
+        "level_n_fft": cfg.level_n_fft,
+    }
+    return {METADATA_PREFIX + key: str(value) for key, value in values.items()}
+
+
+def read_shard_metadata(path: str | Path) -> dict[str, str]:
+    """The `shard_metadata` of a shard, keys without the prefix (empty for a shard without
+    it); reads only the file's footer."""
+    metadata = pq.read_schema(path).metadata or {}
+    prefix = METADATA_PREFIX.encode()
+    return {
+        key[len(prefix) :].decode(): value.decode()
+        for key, value in metadata.items()
+        if key.startswith(prefix)
+    }
+
+
+def failures_path(features_dir: str | Path) -> Path:
+    """Where the feature job lists the tracks that failed (JSON: id, step, error per track):
+    beside the shard folder, `<folder>.failures.json`, so that the folder holds only shards."""
+    folder = Path(features_dir).resolve()
+    if folder.parent == folder:
+        raise DataError(f"{features_dir}: a feature folder cannot be the filesystem root")
+    return folder.with_name(folder.name + ".failures.json")
+
+
+def cqt_array(cell: Any, column: str | None = None, dtype: type = np.float32) -> np.ndarray:
+    """One track's CQT (`cqt_mix` or `cqt_bass`) as a NumPy array (frames, 264) of `dtype`.
+
+    `cell` is the column's value for one row as a reader returns it: a pyarrow scalar
+    (`table["cqt_mix"][i]`), a pandas cell (an object array of (264,) arrays), a polars cell
+    (a Series of arrays), DuckDB's or `to_pylist`'s nested lists, or an array already; or,
+    with `column`, a row holding it (a dict, a pandas row, polars' `row(i, named=True)`).
+    float16, as stored, halves the memory; the default float32 is what the model reads.
+    """
+    if column is not None:
+        is_pandas_row = hasattr(cell, "iloc") and getattr(cell, "ndim", 0) == 1
+        if not (isinstance(cell, Mapping) or is_pandas_row):
+            raise DataError(f"cqt_array: a row with column {column!r} expected, got {type(cell)}")
+        cell = cell[column]
+    if cell is None or (isinstance(cell, pa.Scalar) and not cell.is_valid):
+        raise DataError("cqt_array: the CQT cell is null")
+    if isinstance(cell, pa.Scalar):
+        frames = cell.values.flatten().to_numpy(zero_copy_only=False).reshape(-1, N_BINS)
+    elif isinstance(cell, np.ndarray) and cell.dtype == object:  # pandas: one array per frame
+        frames = np.stack(cell) if len(cell) else np.empty((0, N_BINS))
+    elif hasattr(cell, "to_numpy") and not isinstance(cell, np.ndarray):  # polars Series
+        frames = cell.to_numpy()
     else:
-        flat = np.asarray(column_value, dtype=np.float32)
-    return np.asarray(flat, dtype=np.float32).reshape(-1, N_BINS)
+        frames = np.asarray(cell)
+        if frames.size == 0:
+            frames = frames.reshape(0, N_BINS)
+    if frames.ndim != 2 or frames.shape[1] != N_BINS:
+        raise DataError(f"cqt_array: expected (frames, {N_BINS}), got shape {frames.shape}")
+    return frames.astype(dtype, copy=False)

@@ -1,7 +1,8 @@
 """The feature job (Apache Beam): manifest → audio → CQTs and bass descriptors → Parquet shards.
 
     tracks ─ LoadTrack ─ AddCQT ─ AddF0 ─ AddOnset ─ AddLevel ─ ToRow ─ by shard ─ WriteGroup
-    (a track that fails a step passes the later ones as a Failure, grouped into failures.json)
+    (a track that fails a step passes the later ones as a Failure, grouped into the failures
+    file beside the output folder, `<out>.failures.json`)
 
 ToRow stores each track's row as a one-row Arrow file in OUT/.rows and only its id and file go
 through the grouping; WriteGroup reads a shard's row files (memory-mapped) and writes the shard.
@@ -12,7 +13,10 @@ Each step is a thin DoFn around `bassnet.features`: heavy models are built once 
 `setup()`, a `Metrics.counter` counts what each step did, and a track that fails any step goes
 to the failures output with its name and the reason, while the others go on. Shards are written
 atomically (temporary file + rename), so a reader never sees a partial shard, and a killed run
-simply runs again. The same job runs on the DirectRunner (default: one process per core) and
+simply runs again. The output folder ends up holding only the shards (the rows and progress
+markers pass through hidden folders in it, gone when the job ends), so any Parquet reader takes
+it as one table; each shard's key-value metadata names the settings it was made with. The same
+job runs on the DirectRunner (default: one process per core) and
 unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam.
 """
 
@@ -45,7 +49,13 @@ from bassnet.config import FeatureConfig, load_params
 from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
 from bassnet.features.audio import check_audio, mix_stems, resample
-from bassnet.features.schema import LABEL_ARRAYS, rows_to_table, stem_store
+from bassnet.features.schema import (
+    LABEL_ARRAYS,
+    failures_path,
+    rows_to_table,
+    shard_metadata,
+    stem_store,
+)
 from bassnet.pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
@@ -318,12 +328,13 @@ def shard_name(index: int, n_shards: int) -> str:
 
 
 class WriteGroup(beam.DoFn):
-    """Write one shard's rows, sorted by track id, or the failures file; atomically. The rows
-    come from ToRow's files, memory-mapped (the page cache holds them, not the heap), which are
-    removed once the shard is written."""
+    """Write one shard's rows, sorted by track id, with `metadata` as the file's key-value
+    metadata, or the failures file; atomically. The rows come from ToRow's files,
+    memory-mapped (the page cache holds them, not the heap), which are removed once the shard
+    is written."""
 
-    def __init__(self, out_dir: str, n_shards: int):
-        self.out_dir, self.n_shards = out_dir, n_shards
+    def __init__(self, out_dir: str, n_shards: int, metadata: dict[str, str]):
+        self.out_dir, self.n_shards, self.metadata = out_dir, n_shards, metadata
 
     def process(self, keyed):
         key, elements = keyed
@@ -338,6 +349,7 @@ class WriteGroup(beam.DoFn):
             # this way a shard is the same file as when written from one table of all its rows
             table = table.combine_chunks()
         del tables
+        table = table.replace_schema_metadata(self.metadata)
         target = Path(self.out_dir) / shard_name(key, self.n_shards)
         with atomic.atomic_path(target) as tmp:
             # no dictionary encoding for the arrays: it never pays for floats and costs memory
@@ -356,10 +368,12 @@ class WriteGroup(beam.DoFn):
 
 
 def write_failures(failures: list[Failure], out_dir: Path) -> str:
-    """failures.json: one entry per failed track (id, step, error), sorted by id."""
+    """The failures file beside `out_dir` (`failures_path`): one entry per failed track (id,
+    step, error), sorted by id; returns its name."""
     entries = [asdict(f) for f in sorted(failures, key=lambda f: f.track_id)]
-    atomic.write_text(out_dir / "failures.json", json.dumps(entries, indent=2) + "\n")
-    return "failures.json"
+    target = failures_path(out_dir)
+    atomic.write_text(target, json.dumps(entries, indent=2) + "\n")
+    return target.name
 
 
 def build(
@@ -373,7 +387,7 @@ def build(
 ):
     """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
 
-    failures.json is written only when a track failed: `run` writes an empty one first. The
+    The failures file is written only when a track failed: `run` writes an empty one first. The
     rows pass through `out_dir`/.rows (made here; `run` removes it before and after).
     """
     rows_dir = Path(out_dir) / ROWS_DIR
@@ -394,7 +408,7 @@ def build(
         pcoll
         | "Key" >> beam.ParDo(KeyByShard(n_shards))
         | "Group" >> beam.GroupByKey()
-        | "Write" >> beam.ParDo(WriteGroup(out_dir, n_shards))
+        | "Write" >> beam.ParDo(WriteGroup(out_dir, n_shards, shard_metadata(cfg)))
     )
 
 
@@ -420,7 +434,7 @@ def feature_metrics(out_dir: Path, cfg: FeatureConfig) -> dict:
     from bassnet.features.accuracy import onset_f_measure, raw_pitch_accuracy
 
     parts = sorted(out_dir.glob("part-*.parquet"))
-    failures = json.loads((out_dir / "failures.json").read_text())
+    failures = json.loads(failures_path(out_dir).read_text())
     cols = ["track_id", "duration_s", "f0_hz", "onset", "bass_pitch", "bass_onset"]
     rows = [r for p in parts for r in pq.read_table(p, columns=cols).to_pylist()]
     minutes = sum(r["duration_s"] for r in rows) / 60
@@ -476,7 +490,11 @@ def run(argv: list[str] | None = None) -> dict:
     """`bassnet features`: parse our flags, pass the rest to Beam, run, summarise."""
     parser = argparse.ArgumentParser(prog="bassnet features", description=__doc__.split("\n")[0])
     parser.add_argument("--manifest", required=True, help="CSV: track_id,stem,path[,split]")
-    parser.add_argument("--out", required=True, help="folder for part-*.parquet shards")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="folder for part-*.parquet shards; failures go to OUT.failures.json beside it",
+    )
     parser.add_argument(
         "--dataset", help="dataset name stored in the rows (default: the manifest's folder name)"
     )
@@ -495,9 +513,11 @@ def run(argv: list[str] | None = None) -> dict:
     if out_dir.exists() and not out_dir.is_dir():
         raise BassnetError(f"output folder {out_dir} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Shards of an earlier run, and temporary files of a killed one, go before this run writes.
+    # Shards of an earlier run, and temporary files of a killed one, go before this run writes;
+    # so does an old folder's failures.json, which Parquet readers would take for a shard.
     for stale in [*out_dir.glob("part-*.parquet"), *out_dir.glob(".part-*.tmp")]:
         stale.unlink()
+    (out_dir / "failures.json").unlink(missing_ok=True)
     write_failures([], out_dir)
     labels = manifest.parent / "labels.parquet"
     dataset = args.dataset or manifest.resolve().parent.name
@@ -542,7 +562,7 @@ def run(argv: list[str] | None = None) -> dict:
         )
     print(
         f"features {dataset}: {metrics['tracks']} tracks, {metrics['failed']} failed "
-        f"(see {out_dir / 'failures.json'}), {metrics['audio_minutes']:.1f} min of audio in "
+        f"(see {failures_path(out_dir)}), {metrics['audio_minutes']:.1f} min of audio in "
         f"{wall:.1f} s ({metrics['audio_minutes'] * 60 / wall:.1f}x real time){accuracy} "
         f"-> {out_dir}"
     )

@@ -19,7 +19,7 @@ from bassnet.errors import ManifestError
 
 REQUIRED_COLUMNS = ("track_id", "stem", "path")
 # A track id: 1–128 ASCII letters, digits, ".", "_" or "-", starting with a letter or digit,
-# and no "..". Ids are data (shard rows, failures.json), but one that could name a path outside
+# and no "..". Ids are data (shard rows, the failures file), but one that could name a path outside
 # a folder ("../x", "/tmp/x", "rock/song1") is refused, as that track's failure.
 TRACK_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 

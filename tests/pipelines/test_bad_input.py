@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from bassnet.errors import ManifestError
+from bassnet.features.schema import failures_path
 from bassnet.pipelines.manifest import read_manifest
 from tests.pipelines.conftest import run_features
 
@@ -96,19 +97,23 @@ EXPECTED = {
 
 
 def test_each_bad_track_is_reported_and_the_good_one_completes(bad_collection, tmp_path):
-    metrics = run_features(bad_collection, tmp_path)
-    failures = {f["track_id"]: f for f in json.loads((tmp_path / "failures.json").read_text())}
+    out = tmp_path / "out"
+    metrics = run_features(bad_collection, out)
+    failures = {f["track_id"]: f for f in json.loads(failures_path(out).read_text())}
+    assert failures_path(out) == tmp_path / "out.failures.json"
     root = bad_collection.parent
     expected = {**EXPECTED, **{bad_id: "track id" for bad_id in bad_ids(root)}}
     assert set(failures) == set(expected)
     for track_id, message in expected.items():
         assert message in failures[track_id]["error"], failures[track_id]
-    rows = [r for p in tmp_path.glob("part-*.parquet") for r in pq.read_table(p).to_pylist()]
+    rows = [r for p in out.glob("part-*.parquet") for r in pq.read_table(p).to_pylist()]
     assert [r["track_id"] for r in rows] == ["A4_00000"]
+    assert all(p.match("part-*.parquet") for p in out.iterdir()), "the folder holds only shards"
     assert metrics["tracks"] == 1 and metrics["failed"] == len(expected)
     # ids are never paths: nothing was written where a bad id points
+    assert not (tmp_path / "escaped-rel").exists()
     assert not (tmp_path.parent / "escaped-rel").exists()
-    assert not (root / "escaped-abs").exists() and not (tmp_path / "rock").exists()
+    assert not (root / "escaped-abs").exists() and not (out / "rock").exists()
 
 
 def test_a_manifest_without_its_columns_fails_before_any_work(tmp_path):

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
+from bassnet.features.schema import failures_path
 from tests.pipelines.test_features_job import assert_same_rows
 from tests.pipelines.test_runners import rows
 
@@ -42,11 +43,12 @@ def test_kill_9_mid_job_then_rerun_completes(small_a4, tmp_path):
     subprocess.run([*args[:-1], str(clean)], check=True, capture_output=True, timeout=300)
     assert len(rows(out)) == 3
     assert_same_rows(rows(out), rows(clean))
-    # byte-identical files, not only equal rows: the shards, their schema and failures.json
+    # byte-identical files, not only equal rows: the shards, their schema and the failures
     names = sorted(p.name for p in clean.iterdir())
     assert sorted(p.name for p in out.iterdir()) == names
     for name in names:
         assert (out / name).read_bytes() == (clean / name).read_bytes(), name
+    assert failures_path(out).read_bytes() == failures_path(clean).read_bytes()
 
 
 @pytest.mark.slow
