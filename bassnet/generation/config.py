@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bassnet.config import _build, _raise_failed
+from bassnet.config import _build, _raise_failed, located
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class GenerateConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> GenerateConfig:
         """Read the `generate` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("generate", {}) or {}, "generate")
+        return _build(cls, (params or {}).get("generate"), located(params, "generate"))
 
 
 @dataclass(frozen=True)
@@ -69,4 +69,4 @@ class ControlConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
         """Read the `control` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("control", {}) or {}, "control")
+        return _build(cls, (params or {}).get("control"), located(params, "control"))
