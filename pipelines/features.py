@@ -41,10 +41,10 @@ from tqdm import tqdm
 
 from bassnet import atomic
 from bassnet.audio_io import read_mono
-from bassnet.config import FeatureConfig, load_params
+from bassnet.config import FeatureConfig, StemsConfig, load_params
 from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
-from bassnet.features.audio import check_audio, mix_stems, resample
+from bassnet.features.audio import aligned_length, check_audio, mix_stems, pad_to, resample
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table, stem_store
 from pipelines.manifest import TrackSpec, read_manifest
 
@@ -110,12 +110,15 @@ def _fit(values: np.ndarray, n: int) -> np.ndarray:
 
 
 class LoadTrack(Step):
-    """Read the stems, check them, make the 16 kHz mono mix and bass; join the labels."""
+    """Read the stems, check them, make the 16 kHz mono mix and bass; join the labels. Stems
+    that end up to `length_tolerance_s` seconds apart are padded with silence to the longest
+    (`bassnet.features.audio.aligned_length`)."""
 
     name = "load"
 
-    def __init__(self, dataset: str, labels_path: str | None):
+    def __init__(self, dataset: str, labels_path: str | None, length_tolerance_s: float = 0.0):
         self.dataset, self.labels_path = dataset, labels_path
+        self.length_tolerance_s = length_tolerance_s
 
     def setup(self):
         self.labels = {}
@@ -135,13 +138,15 @@ class LoadTrack(Step):
                 audio, rates[name] = read_mono(path)
                 lengths[name] = len(audio)
                 parts.append(audio)
-            if len(set(lengths.values())) == 1:
-                mono[stem] = mix_stems(parts)
+            # summed as they come (one stem's files at a time in memory); how far apart all
+            # stems end is checked below, before anything uses the sums
+            longest = max(len(p) for p in parts)
+            mono[stem] = mix_stems([pad_to(p, longest) for p in parts])
         if len(set(rates.values())) > 1:
             raise AudioError(f"stems differ in sample rate: {rates}")
-        if len(set(lengths.values())) > 1:
-            raise AudioError(f"stems differ in length (samples): {lengths}")
         sr = rates["bass"]
+        samples = aligned_length(lengths, sr, self.length_tolerance_s)
+        mono = {stem: pad_to(audio, samples) for stem, audio in mono.items()}
         mix = resample(mix_stems([mono[s] for s in mix_names]), sr, SR)
         if mix_names == ["mix"]:  # only the 16 kHz mix is needed now (212 MB at 20 min, 44.1k)
             del mono["mix"]
@@ -370,8 +375,10 @@ def build(
     dataset: str,
     labels_path: str | None,
     progress_dir: str | None = None,
+    stems: StemsConfig | None = None,
 ):
     """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
+    `stems`: how far apart a track's stems may end (default: StemsConfig's).
 
     failures.json is written only when a track failed: `run` writes an empty one first. The
     rows pass through `out_dir`/.rows (made here; `run` removes it before and after).
@@ -381,7 +388,7 @@ def build(
     n_shards = max(1, -(-len(tracks) // cfg.tracks_per_shard))
     pcoll = pipeline | "Tracks" >> beam.Create(tracks) | "Spread" >> beam.Reshuffle()
     for label, step in [
-        ("Load", LoadTrack(dataset, labels_path)),
+        ("Load", LoadTrack(dataset, labels_path, (stems or StemsConfig()).length_tolerance_s)),
         ("CQT", AddCQT(cfg)),
         ("F0", AddF0(cfg)),
         ("Onset", AddOnset()),
@@ -488,7 +495,8 @@ def run(argv: list[str] | None = None) -> dict:
     parser.add_argument("--profile", help="profile in the params file")
     args, beam_args = parser.parse_known_args(argv)
 
-    cfg = FeatureConfig.from_params(load_params(args.params, args.profile))
+    params = load_params(args.params, args.profile)
+    cfg, stems = FeatureConfig.from_params(params), StemsConfig.from_params(params)
     manifest = Path(args.manifest)
     tracks = read_manifest(manifest, args.split_seed)
     out_dir = Path(args.out)
@@ -522,6 +530,7 @@ def run(argv: list[str] | None = None) -> dict:
         dataset,
         str(labels.resolve()) if labels.is_file() else None,
         str(progress.resolve()),
+        stems,
     )
     try:
         run_with_progress(pipeline, progress, len(tracks), f"features {dataset}")
