@@ -35,8 +35,10 @@ def _render(args: argparse.Namespace) -> None:
 
 
 def _features(args: argparse.Namespace) -> None:
-    from pipelines.features import run
+    from pipelines.beam_cli import quiet_stderr
 
+    with quiet_stderr(not {"-v", "--verbose"} & set(args.rest)):  # Beam warns when imported
+        from pipelines.features import run
     run(args.rest)  # our flags and Beam's; the job's own parser sorts them
 
 
@@ -373,7 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
         "features",
         help="extract CQTs and bass descriptors into Parquet shards (an Apache Beam job)",
         description="bassnet features --manifest M --out DIR [--metrics FILE] [beam options]; "
-        "see `bassnet features -- --help`. Flags we do not know go to Beam (e.g. --runner).",
+        "see `bassnet features -- --help`. Flags we do not know go to Beam (e.g. --runner); "
+        "flags Beam does not know either are refused.",
         add_help=False,
     )
     features.set_defaults(func=_features)

@@ -13,7 +13,9 @@ Each step is a thin DoFn around `bassnet.features`: heavy models are built once 
 to the failures output with its name and the reason, while the others go on. Shards are written
 atomically (temporary file + rename), so a reader never sees a partial shard, and a killed run
 simply runs again. The same job runs on the DirectRunner (default: one process per core) and
-unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam.
+unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam, and a flag
+that neither this job nor Beam knows is refused (`pipelines.beam_cli`, which also keeps Beam's
+own log lines out of the output unless -v).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TextIO
 
 import apache_beam as beam
 import numpy as np
@@ -46,6 +49,7 @@ from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
 from bassnet.features.audio import aligned_length, check_audio, mix_stems, pad_to, resample
 from bassnet.features.schema import LABEL_ARRAYS, rows_to_table, stem_store
+from pipelines.beam_cli import check_beam_flags, quiet_stderr
 from pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
@@ -459,8 +463,16 @@ def feature_metrics(out_dir: Path, cfg: FeatureConfig) -> dict:
     return metrics
 
 
-def run_with_progress(pipeline: beam.Pipeline, progress: Path, total: int, desc: str) -> None:
-    """Run the pipeline in a thread while a progress bar counts the tracks' markers."""
+def run_with_progress(
+    pipeline: beam.Pipeline,
+    progress: Path,
+    total: int,
+    desc: str,
+    file: TextIO | None = None,
+    disable: bool = False,
+) -> None:
+    """Run the pipeline in a thread while a progress bar on `file` (default: standard error)
+    counts the tracks' markers; `disable`: no bar."""
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -471,7 +483,7 @@ def run_with_progress(pipeline: beam.Pipeline, progress: Path, total: int, desc:
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
-    with tqdm(total=total, desc=desc, unit="track") as bar:
+    with tqdm(total=total, desc=desc, unit="track", file=file, disable=disable) as bar:
         while thread.is_alive():
             thread.join(timeout=1.0)
             bar.update(sum(1 for _ in progress.iterdir()) - bar.n)
@@ -493,8 +505,18 @@ def run(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--params", help="params file (default: ./params.yaml)")
     parser.add_argument("--profile", help="profile in the params file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show Beam's own log lines"
+    )
     args, beam_args = parser.parse_known_args(argv)
+    with quiet_stderr(not args.verbose) as terminal:
+        return _run(args, beam_args, terminal)
 
+
+def _run(args: argparse.Namespace, beam_args: list[str], terminal: TextIO) -> dict:
+    """`run` once its flags are parsed, with standard error filtered; progress on `terminal`."""
+    check_beam_flags(beam_args)
     params = load_params(args.params, args.profile)
     cfg, stems = FeatureConfig.from_params(params), StemsConfig.from_params(params)
     manifest = Path(args.manifest)
@@ -533,7 +555,8 @@ def run(argv: list[str] | None = None) -> dict:
         stems,
     )
     try:
-        run_with_progress(pipeline, progress, len(tracks), f"features {dataset}")
+        run_with_progress(pipeline, progress, len(tracks), f"features {dataset}",
+                          file=terminal, disable=args.quiet)  # fmt: skip
     finally:
         for folder in (progress, out_dir / ROWS_DIR):
             shutil.rmtree(folder, ignore_errors=True)
