@@ -35,8 +35,10 @@ def _render(args: argparse.Namespace) -> None:
 
 
 def _features(args: argparse.Namespace) -> None:
-    from bassnet.pipelines.features import run
+    from bassnet.pipelines.beam_cli import quiet_stderr
 
+    with quiet_stderr(not {"-v", "--verbose"} & set(args.rest)):  # Beam warns when imported
+        from bassnet.pipelines.features import run
     run(args.rest)  # our flags and Beam's; the job's own parser sorts them
 
 
@@ -89,22 +91,22 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from bassnet.config import load_params
+    from bassnet.config import EvaluateConfig, load_params
     from bassnet.evaluation.report import run_evaluation, stage_minutes
     from bassnet.training.config import TrainConfig
 
     params = load_params(args.params, args.profile)
     train_cfg = TrainConfig.from_params(params)
-    section = params.get("evaluate", {})
+    cfg = EvaluateConfig.from_params(params)
     datasets = args.datasets.split(",")
     run_evaluation(
         Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
         list(train_cfg.windows), list(train_cfg.ablation_windows), datasets,
-        section.get("windows", 1000), section.get("folds", 5), section.get("seed", 0),
+        cfg.windows, cfg.folds, cfg.seed,
         params["profile"], stage_minutes(datasets), list(params.get("collections") or {}),
         train_cfg.collection_window, params["train"].get("models") or {},
-        train_windows=section.get("train_windows", 1000),
-        test_windows=section.get("test_windows", 1000),
+        train_windows=cfg.train_windows,
+        test_windows=cfg.test_windows,
         control_metrics=Path(args.control_metrics),
         results=Path(args.results) if args.results else None,
     )  # fmt: skip
@@ -277,9 +279,8 @@ def _control(args: argparse.Namespace) -> None:
     import time
 
     from bassnet.atomic import write_text
-    from bassnet.config import RenderConfig, load_params
+    from bassnet.config import ControlConfig, RenderConfig, load_params
     from bassnet.evaluation.control_test import control_test, score_line
-    from bassnet.generation.config import ControlConfig
     from bassnet.pretrained import resolve
     from bassnet.synth.dataset import check_dataset
 
@@ -313,22 +314,27 @@ def _control(args: argparse.Namespace) -> None:
 
 def _manifest(args: argparse.Namespace) -> None:
     from bassnet.atomic import check_outputs
+    from bassnet.config import StemsConfig
     from bassnet.stems.layouts import scan, write_manifest
 
+    tolerance = StemsConfig.from_params(_optional_params(args)).length_tolerance_s
     check_outputs([args.output])  # a folder or an unwritable place: said before the scan
     try:
-        rows, skipped = scan(args.format, args.root, args.split_seed, args.valid_fraction)
+        rows, skipped, padded = scan(args.format, args.root, args.split_seed,
+                                     args.valid_fraction, tolerance)  # fmt: skip
     except (ValueError, FileNotFoundError) as err:
         raise BassnetError(str(err)) from err
     for item in skipped:
         print(f"skipped {item.song}: {item.reason}", file=sys.stderr)
+    for item in padded:
+        print(f"padded {item.song}: {item.note}", file=sys.stderr)
     if not rows:
         raise BassnetError(f"{args.root}: no usable song in the {args.format} layout")
     write_manifest(rows, args.output)
     songs = {r.track_id: r.split for r in rows}
     splits = ", ".join(f"{sum(v == k for v in songs.values())} {k or 'unsplit'}"
                        for k in sorted(set(songs.values()), key=str))  # fmt: skip
-    print(f"{len(songs)} songs ({splits}), {len(rows)} stem files, "
+    print(f"{len(songs)} songs ({splits}), {len(rows)} stem files, {len(padded)} padded, "
           f"{len({s.song for s in skipped})} songs with skips → {args.output}")  # fmt: skip
 
 
@@ -368,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
         "features",
         help="extract CQTs and bass descriptors into Parquet shards (an Apache Beam job)",
         description="bassnet features --manifest M --out DIR [--metrics FILE] [beam options]; "
-        "see `bassnet features -- --help`. Flags we do not know go to Beam (e.g. --runner).",
+        "see `bassnet features -- --help`. Flags we do not know go to Beam (e.g. --runner); "
+        "flags Beam does not know either are refused.",
         add_help=False,
     )
     features.set_defaults(func=_features)
@@ -503,7 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a feature-job manifest for a folder of multitrack songs",
         description="Layouts: slakh2100 (TrackNNNNN/metadata.yaml + stems/SNN.flac), musdb18 "
         "(<song>/{bass,drums,vocals,other}.wav) and flat (<song>/<stem>.<ext>). Skipped songs "
-        "are listed with their reason.",
+        "are listed with their reason; songs whose stems end up to stems.length_tolerance_s "
+        "apart are kept (the feature job pads them with silence) and listed.",
     )
     manifest.add_argument("format", choices=["slakh2100", "musdb18", "flat"])
     manifest.add_argument("root", help="the collection's folder")
@@ -512,6 +520,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--split-seed", type=int, help="write a 90/10 split (default: the params entry's)"
     )
     manifest.add_argument("--valid-fraction", type=float, default=0.1)
+    manifest.add_argument("--params", help="params file (default: ./params.yaml, if any): "
+                          "stems.length_tolerance_s")  # fmt: skip
     manifest.set_defaults(func=_manifest)
 
     models = sub.add_parser("models", help="list the models shipped in the package")

@@ -8,8 +8,12 @@ deep-merged over the shared settings, so `dvc exp run -S profile=paper` switches
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from dataclasses import dataclass
+import re
+import types
+import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,11 @@ import yaml
 from bassnet.errors import ConfigError
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+# The sections of params.yaml that map keys to settings (the typed configs read them)
+SECTIONS = ("render", "features", "stems", "model", "train", "evaluate", "collections",
+            "generate", "control", "serve")  # fmt: skip
+# The key of loaded params that names their file, so that an error can say where it lies
+SOURCE_KEY = "params_file"
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -40,20 +49,43 @@ def find_params(path: str | Path | None = None) -> Path:
 
 
 def load_params(path: str | Path | None = None, profile: str | None = None) -> dict[str, Any]:
-    """The parameters with the active (or the given) profile merged in, as plain dicts."""
+    """The parameters with the active (or the given) profile merged in, as plain dicts; their
+    file's path under SOURCE_KEY. A file, profile or section that is not a mapping is a
+    ConfigError naming it."""
     file = find_params(path)
     try:
         raw = yaml.safe_load(file.read_text()) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{file}: not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping of sections, got {_shown(raw)}")
     profiles = raw.pop("profiles", {}) or {}
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"{file}: profiles: expected a mapping, got {_shown(profiles)}")
     name = profile or raw.pop("profile", "default")
     raw.pop("profile", None)
-    if name not in profiles:
+    if not isinstance(name, str) or name not in profiles:
         raise ConfigError(f"{file}: unknown profile {name!r}; known: {', '.join(profiles)}")
-    merged = _deep_merge(raw, profiles[name])
+    chosen = profiles[name] or {}
+    if not isinstance(chosen, dict):
+        raise ConfigError(f"{file}: profiles.{name}: expected a mapping, got {_shown(chosen)}")
+    for where, values in ((None, raw), (f"profiles.{name}", chosen)):
+        for section in SECTIONS:
+            value = values.get(section)
+            if value is not None and not isinstance(value, dict):
+                key = f"{where}.{section}" if where else section
+                raise ConfigError(f"{file}: {key}: expected a mapping, got {_shown(value)}")
+    merged = _deep_merge(raw, chosen)
     merged["profile"] = name
+    merged[SOURCE_KEY] = str(file)
     return merged
+
+
+def located(params: dict[str, Any] | None, section: str) -> str:
+    """`section` prefixed with the file that `params` came from ("params.yaml: render"), or
+    alone where they came from no file."""
+    source = (params or {}).get(SOURCE_KEY)
+    return f"{source}: {section}" if source else section
 
 
 def resolve_device(device: str) -> str:
@@ -65,8 +97,101 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _build(cls: type, section: dict[str, Any], where: str):
-    """Instantiate dataclass `cls` from a params section, naming unknown or missing keys."""
+def _shown(value: Any, limit: int = 60) -> str:
+    """A params value as an error message shows it: its repr, cut at `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# What a field's type hint accepts, in words; a float field also takes an integer (YAML's 30)
+_NAMES = {int: ("an integer", "integers"), float: ("a number", "numbers"),
+          str: ("a string", "strings"), bool: ("true or false", "booleans")}  # fmt: skip
+
+
+def _describe(hint: Any, plural: bool = False) -> str:
+    """A type hint in words: "a number", "a list of 2 numbers", "a mapping or null"."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint in _NAMES:
+        return _NAMES[hint][plural]
+    if origin in (typing.Union, types.UnionType):
+        words = [_describe(a, plural) for a in args if a is not type(None)]
+        return " or ".join(words) + (" or null" if type(None) in args else "")
+    if hint is dict or origin is dict:
+        return "mappings" if plural else "a mapping"
+    if hint is tuple or origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_describe(args[0], True)}"
+        if args and len(set(args)) == 1:
+            return f"a list of {len(args)} {_describe(args[0], True)}"
+        return "a list"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether `value` (as YAML gives it: lists, dicts, numbers, strings, null) fits `hint`;
+    a hint this check does not know fits anything (the config's own checks decide)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(value is None if a is type(None) else _fits(value, a) for a in args)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):  # a YAML `true` is neither a count nor a number
+        kinds = (int,) if hint is int else (int, float)
+        return isinstance(value, kinds) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is dict or origin is dict:
+        return isinstance(value, dict) and all(_fits(v, args[1]) for v in value.values() if args)
+    if hint is tuple or origin is tuple:
+        if not isinstance(value, list | tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_fits(v, args[0]) for v in value)
+        if not args:
+            return True
+        return len(value) == len(args) and all(map(_fits, value, args))
+    return True
+
+
+def type_problem(value: Any, hint: Any, where: str) -> str | None:
+    """Why `value` does not fit type hint `hint`, as "<where>: expected <type>, got <value>",
+    or None where it fits. A typed mapping names its first bad value (<where>.<key>)."""
+    if _fits(value, hint):
+        return None
+    if (typing.get_origin(hint) is dict) and isinstance(value, dict):
+        for key, item in value.items():
+            problem = type_problem(item, typing.get_args(hint)[1], f"{where}.{key}")
+            if problem:
+                return problem
+    kind = " (a string)" if isinstance(value, str) else ""
+    if isinstance(value, str) and re.fullmatch(r"[-+]?[0-9]+[eE][-+]?[0-9]+", value):
+        kind = " (a string: YAML reads an exponent without a decimal point as text; write 1.0e-4)"
+    return f"{where}: expected {_describe(hint)}, got {_shown(value)}{kind}"
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def check_types(cls: type, section: dict[str, Any], where: str) -> None:
+    """Raise ConfigError for the first value of `section` whose type does not fit its field
+    of dataclass `cls` ("params.yaml: render.seconds: expected a number, got '30' (a
+    string)"), before the config's own checks compare it with anything."""
+    hints = _hints(cls)
+    for key, value in section.items():
+        problem = type_problem(value, hints[key], f"{where}.{key}") if key in hints else None
+        if problem:
+            raise ConfigError(problem)
+
+
+def _build(cls: type, section: dict[str, Any] | None, where: str):
+    """Instantiate dataclass `cls` from a params section, naming unknown or missing keys and
+    values of the wrong type."""
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {_shown(section)}")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(section) - names
     missing = {
@@ -80,6 +205,7 @@ def _build(cls: type, section: dict[str, Any], where: str):
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
     if missing:
         raise ConfigError(f"{where}: missing keys {sorted(missing)}")
+    check_types(cls, section, where)
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in section.items()}
     return cls(**values)
 
@@ -128,14 +254,14 @@ class RenderConfig:
     pattern_switch_prob: float  # chance of a new bass pattern at a measure boundary
     bass_program: int  # GM program, 0-based (33 = Electric Bass (finger), GM #34)
     gate: float  # sounding fraction of each note's notated length
-    velocity: dict  # MIDI velocities: chords, bass, drums
+    velocity: dict[str, int]  # MIDI velocities: chords, bass, drums
     valid_fraction: float  # share of songs in the validation split (paper: 0.1)
     workers: int  # render processes; 0 = one per CPU core
-    seeds: dict  # dataset name -> seed
+    seeds: dict[str, int]  # dataset name -> seed
     # the held-out test split (`bassnet render --split test`): songs per dataset and their own
     # seeds, never used for training, validation, early stopping or model selection
     test_songs: int = 20
-    test_seeds: dict = dataclasses.field(default_factory=dict)
+    test_seeds: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
@@ -175,7 +301,7 @@ class RenderConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RenderConfig:
         """Read the `render` section of loaded params."""
-        return _build(cls, params.get("render", {}), "render")
+        return _build(cls, params.get("render"), located(params, "render"))
 
 
 CREPE_MODELS = ("tiny", "small", "medium", "large", "full")
@@ -223,8 +349,89 @@ class FeatureConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FeatureConfig:
         """Read the `features` section of loaded params."""
-        return _build(cls, params.get("features", {}), "features")
+        return _build(cls, params.get("features"), located(params, "features"))
 
     def torch_device(self) -> str:
         """The device to run networks on."""
         return resolve_device(self.device)
+
+
+@dataclass(frozen=True)
+class StemsConfig:
+    """Settings of stem collections (`stems` section): `bassnet manifest` and the feature job;
+    the defaults apply outside a checkout."""
+
+    # seconds: the stems of one song may end this far apart (a release tail, stems exported
+    # one by one); the shorter ones are padded with silence at the end to the longest, and a
+    # song whose stems lie further apart is skipped
+    length_tolerance_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "length_tolerance_s must be a finite number >= 0": _finite(self.length_tolerance_s)
+            and self.length_tolerance_s >= 0,
+        }
+        _raise_failed(checks, "stems")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> StemsConfig:
+        """Read the `stems` section of loaded params (defaults where absent)."""
+        return _build(cls, (params or {}).get("stems"), located(params, "stems"))
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """Settings of `bassnet evaluate` (`evaluate` section; paper §6)."""
+
+    windows: int = 1000  # validation windows per model (Table 1; the paper's QDA protocol)
+    folds: int = 5  # stratified k-fold cross-validation on those windows
+    train_windows: int = 1000  # song-disjoint QDA: fitted on µ of this many training windows,
+    test_windows: int = 1000  # scored on this many windows of the test split
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "windows must be >= 1": self.windows >= 1,
+            "folds must be >= 2": self.folds >= 2,
+            "train_windows must be >= 1": self.train_windows >= 1,
+            "test_windows must be >= 1": self.test_windows >= 1,
+        }
+        _raise_failed(checks, "evaluate")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> EvaluateConfig:
+        """Read the `evaluate` section of loaded params (defaults where absent)."""
+        return _build(cls, (params or {}).get("evaluate"), located(params, "evaluate"))
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """Settings of `bassnet control`, the test that z steers the bass
+    (`bassnet.evaluation.control_test`)."""
+
+    # windows of the training songs whose µ gives each pattern's centroid
+    centroid_windows: int = 1000
+    # the models of a dataset the control test scores, by folder under models/<dataset>/ (those
+    # trained); the best on the validation songs is the one `ship` ships
+    candidates: tuple[str, ...] = ("40-40", "control")
+    # dataset → the model trained for the control (`bassnet train --control`, models/<dataset>/
+    # control): its window and its settings over the `train` and `model` sections
+    models: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
+            and self.centroid_windows >= 10,
+            "candidates must be a non-empty list of model folder names": bool(self.candidates)
+            and all(isinstance(c, str) and c and "/" not in c for c in self.candidates),
+            "models must map datasets to settings with a window, e.g. {A4: {window: 80-80}}": (
+                isinstance(self.models, dict)
+                and all(isinstance(m, dict) and "window" in m for m in self.models.values())
+            ),
+        }
+        _raise_failed(checks, "control")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
+        """Read the `control` section of loaded params (defaults where absent)."""
+        return _build(cls, (params or {}).get("control"), located(params, "control"))

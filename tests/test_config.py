@@ -133,7 +133,7 @@ def test_the_model_sections_view_of_a_malformed_models_entry_is_a_named_error():
 
 
 def test_the_default_profiles_control_models_have_their_own_windows_and_settings():
-    from bassnet.generation.config import ControlConfig
+    from bassnet.config import ControlConfig
     from bassnet.training.config import TrainConfig, control_model, model_config
 
     params = load_params(REPO_PARAMS, "default")

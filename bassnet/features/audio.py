@@ -1,4 +1,4 @@
-"""Waveform preparation: mono, 16 kHz, stems summed, checked for content."""
+"""Waveform preparation: mono, 16 kHz, stems aligned and summed, checked for content."""
 
 from __future__ import annotations
 
@@ -59,3 +59,25 @@ def mix_stems(stems: list[np.ndarray], gains: list[float] | None = None) -> np.n
         return np.asarray(stems[0], dtype=np.float32)
     gains = gains or [1.0] * len(stems)
     return np.sum([g * s for g, s in zip(gains, stems, strict=True)], axis=0, dtype=np.float32)
+
+
+def pad_to(audio: np.ndarray, n: int) -> np.ndarray:
+    """(samples,) → (n,), silence (zeros) after its end; `audio` itself, not a copy, when it
+    has n samples already. n must be at least its length."""
+    if len(audio) > n:
+        raise AudioError(f"cannot pad {len(audio)} samples to fewer ({n})")
+    return audio if len(audio) == n else np.pad(audio, (0, n - len(audio)))
+
+
+def aligned_length(lengths: dict[str, int], sr: int, tolerance_s: float) -> int:
+    """The length in samples that stems of `lengths` (name → samples at `sr` Hz) are padded
+    to: the longest. Stems rendered or exported one by one rarely end on the same sample (a
+    release tail); ones that end more than `tolerance_s` seconds apart are not one take, and
+    raise AudioError naming every length."""
+    shortest, longest = min(lengths.values()), max(lengths.values())
+    if longest - shortest > tolerance_s * sr:
+        raise AudioError(
+            f"stems differ in length by {(longest - shortest) / sr:.3g} s, more than "
+            f"stems.length_tolerance_s ({tolerance_s:g} s): {lengths} samples at {sr} Hz"
+        )
+    return longest

@@ -1,12 +1,11 @@
-"""Typed views of the `generate` and `control` sections of `params.yaml`; their defaults apply
-outside a checkout."""
+"""Typed view of the `generate` section of `params.yaml`; its defaults apply outside a checkout."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _raise_failed
+from bassnet.config import _build, _raise_failed, located
 
 
 @dataclass(frozen=True)
@@ -37,37 +36,4 @@ class GenerateConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> GenerateConfig:
         """Read the `generate` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("generate", {}) or {}, "generate")
-
-
-@dataclass(frozen=True)
-class ControlConfig:
-    """Settings of `bassnet control`, the test that z steers the bass
-    (`bassnet.evaluation.control_test`)."""
-
-    # windows of the training songs whose µ gives each pattern's centroid
-    centroid_windows: int = 1000
-    # the models of a dataset the control test scores, by folder under models/<dataset>/ (those
-    # trained); the best on the validation songs is the one `ship` ships
-    candidates: tuple[str, ...] = ("40-40", "control")
-    # dataset → the model trained for the control (`bassnet train --control`, models/<dataset>/
-    # control): its window and its settings over the `train` and `model` sections
-    models: dict[str, dict] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        checks = {
-            "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
-            and self.centroid_windows >= 10,
-            "candidates must be a non-empty list of model folder names": bool(self.candidates)
-            and all(isinstance(c, str) and c and "/" not in c for c in self.candidates),
-            "models must map datasets to settings with a window, e.g. {A4: {window: 80-80}}": (
-                isinstance(self.models, dict)
-                and all(isinstance(m, dict) and "window" in m for m in self.models.values())
-            ),
-        }
-        _raise_failed(checks, "control")
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
-        """Read the `control` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("control", {}) or {}, "control")
+        return _build(cls, (params or {}).get("generate"), located(params, "generate"))

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from bassnet.config import check_types
 from bassnet.errors import ConfigError
 from bassnet.features.cqt import N_BINS
 from bassnet.model.multires import WindowSpec
@@ -54,10 +55,12 @@ class ModelConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
-        """Build from a params section or a checkpoint, naming unknown keys."""
+    def from_dict(cls, values: dict[str, Any], where: str = "model") -> ModelConfig:
+        """Build from a params section or a checkpoint, naming unknown keys and values of the
+        wrong type (`where`: the section's name in messages, e.g. "params.yaml: model")."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
         if unknown:
-            raise ConfigError(f"model: unknown keys {sorted(unknown)}")
+            raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+        check_types(cls, values, where)
         return cls(**values)

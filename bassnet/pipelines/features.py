@@ -16,8 +16,10 @@ atomically (temporary file + rename), so a reader never sees a partial shard, an
 simply runs again. The output folder ends up holding only the shards (the rows and progress
 markers pass through hidden folders in it, gone when the job ends), so any Parquet reader takes
 it as one table; each shard's key-value metadata names the settings it was made with. The same
-job runs on the DirectRunner (default: one process per core) and
-unchanged on Dask, Flink, Spark or Dataflow: runner flags pass straight to Beam.
+job runs on the DirectRunner (default: one process per core) and unchanged on Dask, Flink,
+Spark or Dataflow: runner flags pass straight to Beam, and a flag that neither this job nor
+Beam knows is refused (`pipelines.beam_cli`, which also keeps Beam's own log lines out of the
+output unless -v).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import time
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TextIO
 
 import apache_beam as beam
 import numpy as np
@@ -45,10 +48,10 @@ from tqdm import tqdm
 
 from bassnet import atomic
 from bassnet.audio_io import read_mono
-from bassnet.config import FeatureConfig, load_params
+from bassnet.config import FeatureConfig, StemsConfig, load_params
 from bassnet.constants import SR, frame_count
 from bassnet.errors import AudioError, BassnetError, ManifestError
-from bassnet.features.audio import check_audio, mix_stems, resample
+from bassnet.features.audio import aligned_length, check_audio, mix_stems, pad_to, resample
 from bassnet.features.schema import (
     LABEL_ARRAYS,
     failures_path,
@@ -56,6 +59,7 @@ from bassnet.features.schema import (
     shard_metadata,
     stem_store,
 )
+from bassnet.pipelines.beam_cli import check_beam_flags, quiet_stderr
 from bassnet.pipelines.manifest import TrackSpec, read_manifest
 
 NAMESPACE = "bassnet.features"
@@ -120,12 +124,15 @@ def _fit(values: np.ndarray, n: int) -> np.ndarray:
 
 
 class LoadTrack(Step):
-    """Read the stems, check them, make the 16 kHz mono mix and bass; join the labels."""
+    """Read the stems, check them, make the 16 kHz mono mix and bass; join the labels. Stems
+    that end up to `length_tolerance_s` seconds apart are padded with silence to the longest
+    (`bassnet.features.audio.aligned_length`)."""
 
     name = "load"
 
-    def __init__(self, dataset: str, labels_path: str | None):
+    def __init__(self, dataset: str, labels_path: str | None, length_tolerance_s: float = 0.0):
         self.dataset, self.labels_path = dataset, labels_path
+        self.length_tolerance_s = length_tolerance_s
 
     def setup(self):
         self.labels = {}
@@ -145,13 +152,15 @@ class LoadTrack(Step):
                 audio, rates[name] = read_mono(path)
                 lengths[name] = len(audio)
                 parts.append(audio)
-            if len(set(lengths.values())) == 1:
-                mono[stem] = mix_stems(parts)
+            # summed as they come (one stem's files at a time in memory); how far apart all
+            # stems end is checked below, before anything uses the sums
+            longest = max(len(p) for p in parts)
+            mono[stem] = mix_stems([pad_to(p, longest) for p in parts])
         if len(set(rates.values())) > 1:
             raise AudioError(f"stems differ in sample rate: {rates}")
-        if len(set(lengths.values())) > 1:
-            raise AudioError(f"stems differ in length (samples): {lengths}")
         sr = rates["bass"]
+        samples = aligned_length(lengths, sr, self.length_tolerance_s)
+        mono = {stem: pad_to(audio, samples) for stem, audio in mono.items()}
         mix = resample(mix_stems([mono[s] for s in mix_names]), sr, SR)
         if mix_names == ["mix"]:  # only the 16 kHz mix is needed now (212 MB at 20 min, 44.1k)
             del mono["mix"]
@@ -384,8 +393,10 @@ def build(
     dataset: str,
     labels_path: str | None,
     progress_dir: str | None = None,
+    stems: StemsConfig | None = None,
 ):
     """Add the feature job to `pipeline`; returns the PCollection of the files it writes.
+    `stems`: how far apart a track's stems may end (default: StemsConfig's).
 
     The failures file is written only when a track failed: `run` writes an empty one first. The
     rows pass through `out_dir`/.rows (made here; `run` removes it before and after).
@@ -395,7 +406,7 @@ def build(
     n_shards = max(1, -(-len(tracks) // cfg.tracks_per_shard))
     pcoll = pipeline | "Tracks" >> beam.Create(tracks) | "Spread" >> beam.Reshuffle()
     for label, step in [
-        ("Load", LoadTrack(dataset, labels_path)),
+        ("Load", LoadTrack(dataset, labels_path, (stems or StemsConfig()).length_tolerance_s)),
         ("CQT", AddCQT(cfg)),
         ("F0", AddF0(cfg)),
         ("Onset", AddOnset()),
@@ -466,8 +477,16 @@ def feature_metrics(out_dir: Path, cfg: FeatureConfig) -> dict:
     return metrics
 
 
-def run_with_progress(pipeline: beam.Pipeline, progress: Path, total: int, desc: str) -> None:
-    """Run the pipeline in a thread while a progress bar counts the tracks' markers."""
+def run_with_progress(
+    pipeline: beam.Pipeline,
+    progress: Path,
+    total: int,
+    desc: str,
+    file: TextIO | None = None,
+    disable: bool = False,
+) -> None:
+    """Run the pipeline in a thread while a progress bar on `file` (default: standard error)
+    counts the tracks' markers; `disable`: no bar."""
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -478,7 +497,7 @@ def run_with_progress(pipeline: beam.Pipeline, progress: Path, total: int, desc:
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
-    with tqdm(total=total, desc=desc, unit="track") as bar:
+    with tqdm(total=total, desc=desc, unit="track", file=file, disable=disable) as bar:
         while thread.is_alive():
             thread.join(timeout=1.0)
             bar.update(sum(1 for _ in progress.iterdir()) - bar.n)
@@ -504,9 +523,20 @@ def run(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--params", help="params file (default: ./params.yaml)")
     parser.add_argument("--profile", help="profile in the params file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show Beam's own log lines"
+    )
     args, beam_args = parser.parse_known_args(argv)
+    with quiet_stderr(not args.verbose) as terminal:
+        return _run(args, beam_args, terminal)
 
-    cfg = FeatureConfig.from_params(load_params(args.params, args.profile))
+
+def _run(args: argparse.Namespace, beam_args: list[str], terminal: TextIO) -> dict:
+    """`run` once its flags are parsed, with standard error filtered; progress on `terminal`."""
+    check_beam_flags(beam_args)
+    params = load_params(args.params, args.profile)
+    cfg, stems = FeatureConfig.from_params(params), StemsConfig.from_params(params)
     manifest = Path(args.manifest)
     tracks = read_manifest(manifest, args.split_seed)
     out_dir = Path(args.out)
@@ -542,9 +572,11 @@ def run(argv: list[str] | None = None) -> dict:
         dataset,
         str(labels.resolve()) if labels.is_file() else None,
         str(progress.resolve()),
+        stems,
     )
     try:
-        run_with_progress(pipeline, progress, len(tracks), f"features {dataset}")
+        run_with_progress(pipeline, progress, len(tracks), f"features {dataset}",
+                          file=terminal, disable=args.quiet)  # fmt: skip
     finally:
         for folder in (progress, out_dir / ROWS_DIR):
             shutil.rmtree(folder, ignore_errors=True)

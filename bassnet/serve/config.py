@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _raise_failed
+from bassnet.config import _build, _raise_failed, located
 
 
 @dataclass(frozen=True)
@@ -36,4 +36,4 @@ class ServeConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> ServeConfig:
         """Read the `serve` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("serve", {}) or {}, "serve")
+        return _build(cls, (params or {}).get("serve"), located(params, "serve"))

@@ -3,8 +3,10 @@
 Stem vocabulary: `bass` (required) and any of STEMS; several files of one stem in a song (e.g.
 Slakh2100's bass parts) are listed as several rows with the same stem, which the feature job
 sums. A song is skipped, with its reason, when it has no bass stem, an unreadable or empty file,
-stems of different lengths or sample rates (the feature job needs them sample-aligned), a file
-outside the collection's root (e.g. through a symlink), or an id already taken.
+stems at different sample rates or of lengths further apart than a tolerance (the feature job
+needs them sample-aligned, and pads stems that end within the tolerance with silence: a release
+tail, stems exported one by one), a file outside the collection's root (e.g. through a
+symlink), or an id already taken. A song whose stems the feature job pads is noted.
 """
 
 from __future__ import annotations
@@ -51,6 +53,23 @@ class Skipped:
 
     song: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Padded:
+    """A song kept whose stems end apart, within the tolerance: the feature job pads the
+    shorter ones with silence at the end to the longest."""
+
+    song: str
+    shortest: int  # samples of its shortest stem file
+    longest: int  # samples of its longest
+    sample_rate: int  # Hz
+
+    @property
+    def note(self) -> str:
+        seconds = (self.longest - self.shortest) / self.sample_rate
+        return (f"stems of {self.shortest}–{self.longest} samples ({seconds:.3g} s apart): the "
+                "shorter ones are padded with silence to the longest")  # fmt: skip
 
 
 def track_id(name: str) -> str:
@@ -131,8 +150,11 @@ def _by_name(root: Path, known_only: bool) -> tuple[list, list[Skipped]]:
     return songs, skipped
 
 
-def _check_song(name: str, root: Path, files: list[tuple[str, Path]]) -> str | None:
-    """Why a song cannot be used, or None."""
+def _check_song(
+    name: str, root: Path, files: list[tuple[str, Path]], length_tolerance_s: float
+) -> str | Padded | None:
+    """Why a song cannot be used; or, for a usable song whose stems end apart by at most
+    `length_tolerance_s` seconds, its Padded note; else None."""
     if not any(stem == "bass" for stem, _ in files):
         return "no bass stem"
     rates: set[int] = set()
@@ -152,37 +174,48 @@ def _check_song(name: str, root: Path, files: list[tuple[str, Path]]) -> str | N
         lengths.append(info.frames)
     if len(rates) > 1:
         return f"stems at different sample rates: {sorted(rates)} Hz"
-    if len(set(lengths)) > 1:
-        return f"stems of different lengths: {min(lengths)}–{max(lengths)} samples"
+    shortest, longest, rate = min(lengths), max(lengths), rates.pop()
+    if longest - shortest > length_tolerance_s * rate:
+        return (f"stems of different lengths: {shortest}–{longest} samples "
+                f"({(longest - shortest) / rate:.3g} s apart; stems.length_tolerance_s: "
+                f"{length_tolerance_s:g} s)")  # fmt: skip
     if all(stem == "bass" for stem, _ in files):  # the feature job needs a mix to pair it with
         return "only bass stems: no mix and no other stems to make a mix from"
-    return None
+    return Padded(name, shortest, longest, rate) if longest > shortest else None
 
 
 def scan(
-    layout: str, root: str | Path, seed: int | None = None, valid_fraction: float = 0.1
-) -> tuple[list[Row], list[Skipped]]:
-    """Manifest rows of every usable song under `root` in `layout` (one of FORMATS), and the
-    songs or files skipped with their reasons. Splits: Slakh2100's own folders where a song
-    sits in one, else `split_of` with `seed`, else none (the feature job's --split-seed, i.e.
-    the collection's `split_seed` in params.yaml, decides)."""
+    layout: str,
+    root: str | Path,
+    seed: int | None = None,
+    valid_fraction: float = 0.1,
+    length_tolerance_s: float = 0.0,
+) -> tuple[list[Row], list[Skipped], list[Padded]]:
+    """Manifest rows of every usable song under `root` in `layout` (one of FORMATS), the songs
+    or files skipped with their reasons, and the songs kept whose stems end apart by at most
+    `length_tolerance_s` seconds (the feature job's `stems.length_tolerance_s`; 0: stems must
+    be of one length). Splits: Slakh2100's own folders where a song sits in one, else
+    `split_of` with `seed`, else none (the feature job's --split-seed, i.e. the collection's
+    `split_seed` in params.yaml, decides)."""
     root = Path(root).resolve()
     if layout not in FORMATS:
         raise ValueError(f"layout must be one of {', '.join(FORMATS)}, got {layout!r}")
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder")
     songs, skipped = _slakh(root) if layout == "slakh2100" else _by_name(root, layout == "flat")
-    rows, taken = [], set()
+    rows, taken, padded = [], set(), []
     songs_ok = []
     for name, folder, files in songs:
         tid = track_id(name)
         if tid in taken:
             skipped.append(Skipped(name, f"duplicate id {tid!r} (another song has it)"))
             continue
-        problem = _check_song(name, root, files)
-        if problem:
-            skipped.append(Skipped(name, problem))
+        verdict = _check_song(name, root, files, length_tolerance_s)
+        if isinstance(verdict, str):
+            skipped.append(Skipped(name, verdict))
             continue
+        if isinstance(verdict, Padded):
+            padded.append(verdict)
         taken.add(tid)
         inside = folder.relative_to(root).parents  # only folders below the root count
         own = next((SLAKH_SPLITS[p.name] for p in inside if p.name in SLAKH_SPLITS), None)
@@ -191,7 +224,7 @@ def scan(
     drawn = {} if seed is None else assign_splits(unsplit, seed, valid_fraction)
     for tid, own, files in songs_ok:
         rows += [Row(tid, stem, path, own or drawn.get(tid)) for stem, path in files]
-    return rows, skipped
+    return rows, skipped, padded
 
 
 def write_manifest(rows: list[Row], out: str | Path) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bassnet.config import _build, _deep_merge, _raise_failed, resolve_device
+from bassnet.config import (
+    SOURCE_KEY,
+    _build,
+    _deep_merge,
+    _raise_failed,
+    _shown,
+    located,
+    resolve_device,
+)
 from bassnet.errors import ConfigError
 
 RECONSTRUCTION_TERMS = ("mse", "f0", "level", "onset")  # the terms `loss_weights` may weigh
@@ -103,16 +111,18 @@ class TrainConfig:
         """Read the `train` section of loaded params. For one model (its folder under models/,
         e.g. "A1/40-40"), its entry in `train.models` is merged over the section, then
         `overrides` (the command line's) over both."""
-        section = dict(params.get("train", {}))
-        models = _check_models(section.pop("models", None))
+        section = _section(params, "train")
+        models = _check_models(section.pop("models", None), params)
+        _build(cls, section, located(params, "train"))  # the shared settings' errors as theirs
         for key, entry in models.items():  # a bad entry fails every stage
             try:
                 _build(cls, _deep_merge(section, _train_part(entry)), "train")
-                model_config(params, _key_window(key), key)
+                model_config({**params, SOURCE_KEY: None}, _key_window(key), key)
             except ConfigError as err:
-                raise ConfigError(f"train.models[{key}]: {err}") from err
+                raise ConfigError(f"{located(params, 'train.models')}[{key}]: {err}") from err
         entry = _train_part(models.get(model_key(model), {})) if model else {}
-        return _build(cls, _deep_merge(_deep_merge(section, entry), overrides or {}), "train")
+        merged = _deep_merge(_deep_merge(section, entry), overrides or {})
+        return _build(cls, merged, located(params, "train"))
 
     def torch_device(self) -> str:
         """The device to train on."""
@@ -125,34 +135,36 @@ def model_config(params: dict[str, Any], window: str, model: str | None = None):
     merged over the section."""
     from bassnet.model import ModelConfig
 
-    section = dict(params.get("model", {}))
+    section = _section(params, "model")
     if model:
-        models = _check_models(params.get("train", {}).get("models"))
+        models = _check_models(_section(params, "train").get("models"), params)
         section = _deep_merge(section, models.get(model_key(model), {}).get("model", {}))
     section["window"] = str(window)
-    return ModelConfig.from_dict(section)
+    return ModelConfig.from_dict(section, located(params, "model"))
 
 
 def control_model(params: dict[str, Any], dataset: str) -> tuple[dict[str, Any], str, str]:
     """`dataset`'s control model (`control.models`, the one `bassnet control` scores): loaded
     params whose `train.models` holds its entry under the key "<dataset>/<window>-control", that
     key, and its window. Raises ConfigError where the dataset has none or the entry is bad."""
-    models = (params.get("control") or {}).get("models") or {}
+    from bassnet.config import ControlConfig
+
+    models = ControlConfig.from_params(params).models
     if dataset not in models:
-        raise ConfigError(f"control.models has no model for {dataset!r} (it has: "
-                          f"{', '.join(models) or 'none'})")  # fmt: skip
+        raise ConfigError(f"{located(params, 'control.models')} has no model for {dataset!r} "
+                          f"(it has: {', '.join(models) or 'none'})")  # fmt: skip
     entry = dict(models[dataset])
     window = str(entry.pop("window", "")).replace("/", "-")
     key = f"{dataset}/{window}-control"
-    train = dict(params.get("train", {}))
-    train["models"] = {**_check_models(train.get("models")), key: entry}
-    params = {**params, "train": train}
+    train = _section(params, "train")
+    train["models"] = {**_check_models(train.get("models"), params), key: entry}
+    inner = {**params, "train": train, SOURCE_KEY: None}  # its errors: named once, below
     try:
-        model_config(params, window, key)
-        TrainConfig.from_params(params, model=key)
+        model_config(inner, window, key)
+        TrainConfig.from_params(inner, model=key)
     except ConfigError as err:
-        raise ConfigError(f"control.models[{dataset}]: {err}") from err
-    return params, key, window
+        raise ConfigError(f"{located(params, f'control.models[{dataset}]')}: {err}") from err
+    return {**params, "train": train}, key, window
 
 
 def _key_window(key: str) -> str:
@@ -171,18 +183,29 @@ def model_key(model: str) -> str:
     return f"{dataset}/{window.replace('/', '-')}"
 
 
-def _check_models(models: Any) -> dict[str, dict]:
-    """`train.models` as a dict of model folder → settings, or a ConfigError saying why not."""
+def _section(params: dict[str, Any], name: str) -> dict[str, Any]:
+    """A copy of section `name` of loaded params ({} where absent or null)."""
+    section = params.get(name) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{located(params, name)}: expected a mapping, got {_shown(section)}")
+    return dict(section)
+
+
+def _check_models(models: Any, params: dict[str, Any] | None = None) -> dict[str, dict]:
+    """`train.models` as a dict of model folder → settings, or a ConfigError saying why not
+    (and in which file, that of `params`)."""
+    where = located(params, "train.models")
     if not models:
         return {}
     if not isinstance(models, dict) or not all(isinstance(v, dict) for v in models.values()):
-        raise ConfigError("train.models must map model folders like 'A1/40-40' to settings")
+        raise ConfigError(f"{where} must map model folders like 'A1/40-40' to settings, got "
+                          f"{_shown(models)}")  # fmt: skip
     for key, entry in models.items():
         parts = str(key).split("/")
         if len(parts) != 2 or not all(parts):
-            raise ConfigError(f"train.models: {key!r} is not a model folder like 'A1/40-40'")
+            raise ConfigError(f"{where}: {key!r} is not a model folder like 'A1/40-40'")
         if "models" in entry:
-            raise ConfigError(f"train.models[{key}]: an entry cannot hold `models`")
+            raise ConfigError(f"{where}[{key}]: an entry cannot hold `models`")
         if not isinstance(entry.get("model", {}), dict):
-            raise ConfigError(f"train.models[{key}]: `model` must map model settings to values")
+            raise ConfigError(f"{where}[{key}]: `model` must map model settings to values")
     return models

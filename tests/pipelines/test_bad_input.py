@@ -58,7 +58,7 @@ def bad_collection(tmp_path_factory, small_a4):
     track("nan", write(root / "nan.wav", nan, subtype="FLOAT"))
     track("silent", write(root / "silent.wav", np.zeros(SR, np.float32)))
     track("tiny", write(root / "tiny.wav", tone(0.002)), mix=tone(0.002))
-    track("lengths", write(root / "long.wav", tone(1.5)))
+    track("lengths", write(root / "long.wav", tone(3.5)))  # 2.5 s past its mix: not padded
     track("rates", write(root / "rate.wav", tone(1.0, sr=16000), sr=16000))
     rows.append(("nobass", "mix", write(root / "nobass.mix.wav", tone(1.0))))
     rows.append(("dup", "bass", write(root / "dup.wav", tone(1.0))))

@@ -20,7 +20,7 @@ def collection_features(stem_audio, tmp_path_factory):
     train folder and one in its validation folder."""
     songs, sr = stem_audio
     root = tmp_path_factory.mktemp("collection")
-    rows, _ = scan("slakh2100", slakh_layout(root / "slakh", songs, sr))
+    rows, _, _ = scan("slakh2100", slakh_layout(root / "slakh", songs, sr))
     write_manifest(rows, root / "manifest.csv")
     run_features(root / "manifest.csv", root / "features")
     return root / "features", songs, sr

@@ -24,7 +24,7 @@ def test_each_layout_gives_a_manifest_the_feature_job_reads(stem_audio, tmp_path
                                                             stems):  # fmt: skip
     songs, sr = stem_audio
     root = make(tmp_path / layout, songs, sr)
-    rows, skipped = scan(layout, root)
+    rows, skipped, _ = scan(layout, root)
     assert not [s for s in skipped if "skipped" not in s.reason]  # no song lost
     assert {r.stem for r in rows} == stems
     out = tmp_path / "datasets" / layout / "manifest.csv"
@@ -36,7 +36,7 @@ def test_each_layout_gives_a_manifest_the_feature_job_reads(stem_audio, tmp_path
 
 def test_slakh_merges_bass_parts_and_keeps_its_own_splits(stem_audio, tmp_path):
     songs, sr = stem_audio
-    rows, skipped = scan("slakh2100", slakh_layout(tmp_path, songs, sr))
+    rows, skipped, _ = scan("slakh2100", slakh_layout(tmp_path, songs, sr))
     first = [r for r in rows if r.track_id == "Track00001"]
     assert sorted(r.path.name for r in first if r.stem == "bass") == ["S00.flac", "S03.flac"]
     assert {r.track_id: r.split for r in rows} == {"Track00001": "train", "Track00002": "valid"}
@@ -64,7 +64,7 @@ def test_bad_songs_are_skipped_with_reasons_and_the_rest_continue(stem_audio, tm
     os.symlink(outside, root / "escape" / "bass.wav")
     (root / "broken").mkdir()
     (root / "broken" / "bass.wav").write_text("not audio")
-    rows, skipped = scan("musdb18", root)
+    rows, skipped, _ = scan("musdb18", root)
     reasons = {s.song: s.reason for s in skipped}
     assert {r.track_id for r in rows} == {"good", "My_Song"}
     assert reasons["no_bass"] == "no bass stem"
@@ -100,7 +100,7 @@ def test_the_manifest_command(stem_audio, tmp_path, capsys):
 
 def test_unsplit_manifests_are_split_by_the_collection_seed(stem_audio, tmp_path):
     songs, sr = stem_audio
-    rows, _ = scan("flat", flat_layout(tmp_path / "flat", songs, sr))
+    rows, _, _ = scan("flat", flat_layout(tmp_path / "flat", songs, sr))
     assert {r.split for r in rows} == {None}
     out = tmp_path / "manifest.csv"
     write_manifest(rows, out)
