@@ -211,7 +211,7 @@ def generate(
         device: "cpu", "cuda" or "auto", where a name or path is loaded.
         render: "synth" (additive synthesis) or "soundfont" (the MIDI through FluidSynth).
         midi_tempo: the MIDI's tempo in BPM, bar 1 at 0 s; default: the song's, estimated
-            by madmom's beat tracker (`generation.beat`).
+            by madmom's beat tracker (`generation.beat`) within `cfg.tempo_range_bpm`.
         cfg: generation settings (params.yaml's `generate` section; defaults otherwise).
 
     A z outside the region the model was trained on warns (UserWarning) and is in
@@ -242,7 +242,7 @@ def generate(
     if midi_tempo is not None:
         beat = Beat(float(midi_tempo), 0.0)
     else:
-        beat = song_beat(source)
+        beat = song_beat(source, tempo_range_bpm=cfg.tempo_range_bpm)
         if not beat.found:
             notes_.append(f"no beat found in {source.name}: the MIDI is at {beat.tempo_bpm:g} BPM")
     midi = notes_to_midi(notes, source.seconds, program=cfg.bass_program,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _raise_failed, located
+from bassnet.config import _build, _finite, _raise_failed, located
+from bassnet.generation.beat import TEMPO_RANGE_BPM
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,15 @@ class GenerateConfig:
     bass_program: int = 33  # GM program of the MIDI bass, 0-based (Electric Bass (finger))
     soundfont: str = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # for --render soundfont
     max_hours: float = 4.0  # longer inputs are refused (memory is bounded; time is not)
+    # (low, high) BPM: the MIDI's tempo is the song's within this range (`generation.beat`);
+    # a range of one octave fixes the octave, as a DJ program's BPM range does
+    tempo_range_bpm: tuple[float, float] = TEMPO_RANGE_BPM
 
     def __post_init__(self) -> None:
+        tempo = self.tempo_range_bpm
+        # the MIDI's tempo limits (`midi_out.TempoMap`)
+        tempo_ok = isinstance(tempo, tuple) and len(tempo) == 2 and _finite(*tempo)
+        tempo_ok = tempo_ok and 20 <= tempo[0] < tempo[1] <= 400
         checks = {
             "segment_s must be >= 10": self.segment_s >= 10,
             "batch_windows must be >= 1": self.batch_windows >= 1,
@@ -30,6 +38,7 @@ class GenerateConfig:
             "silence_db must be negative": self.silence_db < 0,
             "bass_program must be 0..127": 0 <= self.bass_program <= 127,
             "max_hours must be positive": self.max_hours > 0,
+            "tempo_range_bpm must be [low, high] with 20 <= low < high <= 400": tempo_ok,
         }
         _raise_failed(checks, "generate")
 

@@ -22,7 +22,10 @@ TICKS_PER_BEAT = 480
 TEMPO_US = 500_000  # 120 BPM, without a song tempo
 BEND_RANGE = 2  # semitones, set by RPN 0 (the GM default)
 TICKS_PER_S = TICKS_PER_BEAT * 1_000_000 // TEMPO_US  # at 120 BPM
-MIN_LEAD_S = 0.02  # a first downbeat closer to 0 s than this starts bar 1 at 0 s
+# A first downbeat closer to 0 s than this starts bar 1 at 0 s: the beat tracker's times lag a
+# beat by a few 10-ms frames (songs rendered to start on a downbeat: first downbeats at
+# 0.00–0.04 s), and a shorter pickup would be one beat of a few ms, thousands of BPM.
+MIN_LEAD_S = 0.05
 
 
 class TempoMap:
