@@ -132,7 +132,9 @@ def generate_at(model: FoldedBassNet, song: ControlSong, centroids: dict, cfg: G
     count = sum(len(f) for f in factors)
     out = {}
     for p, z in centroids.items():
-        curves = curves_from_factors(model, factors, np.repeat(z[None], count, 0), n)
+        curves = curves_from_factors(
+            model, factors, np.repeat(z[None], count, 0), n, cfg.silence_db
+        )
         curves.silence(song.silent[:n], model.config.level_floor_db)
         out[p] = (curves, curves_to_notes(curves, cfg.onset_threshold, cfg.min_note_frames))
     return out

@@ -17,7 +17,9 @@ class GenerateConfig:
     batch_windows: int = 16  # windows per model call (16 ran faster on 2 cores than 64 or 256)
     onset_threshold: float = 0.5  # peak picking on the generated onset strength
     min_note_frames: int = 5  # shortest note; a pitch change without onset holds this long (10 ms)
-    silence_db: float = -60.0  # mix frames quieter than this get no bass
+    # mix frames quieter than this get no bass; so do frames generated this quiet by a model
+    # without the unvoiced class (`bassnet.generation.curves.curves_from_factors`)
+    silence_db: float = -60.0
     bass_program: int = 33  # GM program of the MIDI bass, 0-based (Electric Bass (finger))
     soundfont: str = "/usr/share/sounds/sf2/FluidR3_GM.sf2"  # for --render soundfont
     max_hours: float = 4.0  # longer inputs are refused (memory is bounded; time is not)

@@ -51,9 +51,10 @@ def read_f0(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(frames, 264 + 1) class probabilities → f0 in Hz (frames,) and voicing (frames,).
 
     The pitch is the probability-weighted mean bin of the most likely bin and its two
-    neighbours (sub-bin precision); frames whose unvoiced class has p ≥ 0.5 get 0 Hz.
+    neighbours (sub-bin precision); frames whose unvoiced class has p ≥ 0.5 get 0 Hz. Without
+    the unvoiced class ((frames, 264): the paper's f0) every frame is voiced here.
     """
-    voicing = 1.0 - probs[:, N_BINS]
+    voicing = 1.0 - probs[:, N_BINS] if probs.shape[1] > N_BINS else np.ones(len(probs))
     bins = probs[:, :N_BINS]
     peak = bins.argmax(1)
     offsets = np.arange(-1, 2)
@@ -88,7 +89,8 @@ def descriptors_from_factors(
     model: GenerationModel, fx: torch.Tensor, fz: torch.Tensor
 ) -> dict[str, np.ndarray]:
     """Mix factors fx (N, n, a, F) and z factors fz (N or 1, …) → expanded descriptor windows:
-    f0 class probabilities (N, b, 265), level in [0, 1] (N, b) and onset in [0, 1] (N, b)."""
+    f0 class probabilities (N, b, 265, or 264 without the unvoiced class), level in [0, 1]
+    (N, b) and onset in [0, 1] (N, b)."""
     spec = model.config.spec
     logits = model.descriptors(model.generate_from_factors(fx, fz))
     out = {
@@ -113,10 +115,13 @@ def window_batches(cqt: np.ndarray, spec, n_frames: int, batch: int) -> Iterator
 
 
 def curves_from_factors(
-    model: GenerationModel, fx_batches: Iterable[torch.Tensor], z: np.ndarray, n_frames: int
-) -> BassCurves:
+    model: GenerationModel, fx_batches: Iterable[torch.Tensor], z: np.ndarray, n_frames: int,
+    silence_db: float,
+) -> BassCurves:  # fmt: skip
     """Curves of `n_frames` frames from the mix factors of consecutive windows (batches as
-    `window_batches` cuts them), window j at z[j]: descriptors overlap-added, f0 read off."""
+    `window_batches` cuts them), window j at z[j]: descriptors overlap-added, f0 read off.
+    A model without the unvoiced class (`ModelConfig.unvoiced_class`) voices the frames whose
+    generated level reaches `silence_db` (dB; `generate.silence_db`)."""
     spec = model.config.spec
     constant = latent_factors(model, z) if np.all(z == z[:1]) else None  # one dec_z for all
     parts: dict[str, list[np.ndarray]] = {"f0": [], "level": [], "onset": []}
@@ -130,14 +135,22 @@ def curves_from_factors(
     f0_hz, voicing = read_f0(joined["f0"])
     floor = model.config.level_floor_db
     level_db = floor + joined["level"] * -floor  # inverse of targets.level_unit
+    if not model.config.unvoiced_class:
+        # the feature job made frames quieter than its silence_db unvoiced (f0 0 Hz), so a
+        # bass generated that quiet is taken as not sounding
+        voicing = (level_db >= silence_db).astype(np.float32)
+        f0_hz = np.where(voicing > 0, f0_hz, 0.0).astype(np.float32)
     return BassCurves(f0_hz, voicing, level_db.astype(np.float32), joined["onset"])
 
 
 def segment_curves(
-    model: GenerationModel, cqt: np.ndarray, z: np.ndarray, n_frames: int, batch: int = 16
-) -> BassCurves:
+    model: GenerationModel, cqt: np.ndarray, z: np.ndarray, n_frames: int, silence_db: float,
+    batch: int = 16,
+) -> BassCurves:  # fmt: skip
     """Curves of `n_frames` frames from `cqt` (≥ n_frames + 2·hop frames, starting one hop
     before the first frame wanted): windows at hop b/2 from the start of `cqt`, window j at
-    z[j], overlap-added. Needs ceil(n_frames / hop) + 1 windows, so len(z) ≥ that."""
+    z[j], overlap-added. Needs ceil(n_frames / hop) + 1 windows, so len(z) ≥ that.
+    `silence_db` as in `curves_from_factors`."""
     batches = window_batches(cqt, model.config.spec, n_frames, batch)
-    return curves_from_factors(model, (mix_factors(model, w) for w in batches), z, n_frames)
+    factors = (mix_factors(model, w) for w in batches)
+    return curves_from_factors(model, factors, z, n_frames, silence_db)

@@ -224,7 +224,7 @@ def song_curves(
         spectrum = cqt(audio)[kernel_frames : kernel_frames + (hi - lo - 2 * kernel_frames)]
         count = -(-n // hop) + 1
         z = _segment_z(z_fn, f0 // hop, count, hop)
-        curves = segment_curves(model, spectrum, z, n, batch=cfg.batch_windows)
+        curves = segment_curves(model, spectrum, z, n, cfg.silence_db, batch=cfg.batch_windows)
         # the mix's own level at frames f0 … f0 + n − 1 (frame f0 is the segment's frame
         # hop + kernel_frames): no bass where the mix is silent
         first = hop + kernel_frames

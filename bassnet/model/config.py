@@ -11,10 +11,14 @@ from bassnet.errors import ConfigError
 from bassnet.features.cqt import N_BINS
 from bassnet.model.multires import WindowSpec
 
+LATENT_INPUTS = ("full", "pooled")  # values of ModelConfig.latent_input
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes of the VGAE (paper §4.4, §5.3: 5 blocks × 128 maps, kernel 3, z in 2-D)."""
+    """Sizes of the VGAE (paper §4.4, §5.3: 5 blocks × 128 maps, kernel 3, z in 2-D) and its
+    two switches off the paper (`bassnet.switches`). The switches default to what a model file
+    that names neither holds (see `to_dict`); params.yaml's shared section sets the paper's."""
 
     window: str  # multi-resolution window "a/b" (paper §4.3), e.g. "40/40", "10/640"
     maps: int = 128  # feature maps per residual block (paper: 128)
@@ -28,6 +32,14 @@ class ModelConfig:
     # (mix −7.1 ± 1.2, bass −8.2 ± 1.0), so inputs and ŷ's output layer start near unit scale.
     cqt_mean: float = -7.5
     cqt_std: float = 1.2
+    # What f_µ and f_σ read (`bassnet.model.vgae`): "full", the paper's, a linear map of the
+    # whole mapping (n·a·F values, so z can say where in time and pitch); "pooled", the
+    # mapping averaged over time and frequency (n values: how bass and mix relate, not where)
+    latent_input: str = "pooled"
+    # f0 as a categorical over the F bins plus a last class "unvoiced" (True), or over the F
+    # bins alone as in the paper (False: unvoiced frames have no f0 target; generation reads
+    # voicing from the level)
+    unvoiced_class: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -41,6 +53,8 @@ class ModelConfig:
             "latent_dim must be >= 1": self.latent_dim >= 1,
             "level_floor_db must be negative": self.level_floor_db < 0,
             "cqt_std must be positive": self.cqt_std > 0,
+            f"latent_input must be one of {LATENT_INPUTS}": self.latent_input in LATENT_INPUTS,
+            "unvoiced_class must be true or false": isinstance(self.unvoiced_class, bool),
         }
         failed = [msg for msg, ok in checks.items() if not ok]
         if failed:
@@ -51,8 +65,20 @@ class ModelConfig:
         """The parsed multi-resolution window."""
         return WindowSpec.parse(self.window)
 
+    @property
+    def f0_classes(self) -> int:
+        """Classes of the f0 head: the CQT bins, plus one where there is an unvoiced class."""
+        return self.n_bins + int(self.unvoiced_class)
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields as a dict, less the switches of OMITTED_AT_DEFAULT that hold their
+        defaults: a model file at the defaults is then also one that a bassnet without those
+        switches loads, and its bytes do not depend on them."""
+        values = dataclasses.asdict(self)
+        for name in OMITTED_AT_DEFAULT:
+            if values[name] == _DEFAULTS[name]:
+                del values[name]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "model") -> ModelConfig:
@@ -64,3 +90,8 @@ class ModelConfig:
             raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
         check_types(cls, values, where)
         return cls(**values)
+
+
+# Switches that `ModelConfig.to_dict` writes only where they are off their defaults.
+OMITTED_AT_DEFAULT = ("latent_input", "unvoiced_class")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelConfig)}

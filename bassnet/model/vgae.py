@@ -1,16 +1,18 @@
 """BassNet's variational gated autoencoder (paper §4.4, Fig. 1).
 
     fx = enc_x(x), fy = enc_y(y)                      factors of mix and bass
-    µ, log σ² = linear(mean_t,f enc_z(fx ⊙ fy))        f_µ, f_σ (Eqs. 1–2): one z per window
-    ŷ = dec_y(fx ⊙ dec_z(broadcast_t,f linear(z)))     g(x, z) (Eq. 4)
+    µ, log σ² = linear(read(enc_z(fx ⊙ fy)))           f_µ, f_σ (Eqs. 1–2): one z per window
+    ŷ = dec_y(fx ⊙ dec_z(unread(linear(z))))           g(x, z) (Eq. 4)
     f0, level, onset = heads(ŷ)                        descriptors for sonification (§4.2)
 
-The paper leaves f_µ and f_σ open. Here they read the mapping averaged over time and
-frequency, and z enters dec_z as the same value at every (t, f): z can say how bass and mix
-relate (root, third or fifth of the chord; on which beats), but not at which pitch or time
-they do, so a pattern keeps its z under transposition. A linear map of the whole flattened
-mapping (tried before) let z encode absolute pitch, and on the default profile's budget it
-neither separated A1's patterns nor steered the bass (docs/design.md, departures).
+`ModelConfig.latent_input` says what f_µ and f_σ read of the mapping enc_z(fx ⊙ fy):
+- "full" (the paper's): the whole mapping, flattened (n·a·F values), and z enters dec_z as a
+  whole (n, a, F) input. z can say where in time and pitch bass and mix relate.
+- "pooled": the mapping averaged over time and frequency (n values), and z enters dec_z as the
+  same n values at every (t, f). z can say how bass and mix relate (root, third or fifth of
+  the chord; on which beats), not at which pitch or time, so a pattern keeps its z under
+  transposition. On the default profile's budget the full reading neither separated A1's
+  patterns nor steered the bass (docs/design.md, switches).
 
 x and y are compressed multi-resolution windows (B, C, a, 264) of log |CQT|: the C resolutions
 are the input channels of 2-D convolutions over (time, frequency). Inside the network they are
@@ -51,12 +53,17 @@ class BassNet(nn.Module):
         self.enc_y = ResidualStack(spec.channels, **stack)  # enc_y / dec_y
         self.enc_z = ResidualStack(n, **stack)  # enc_z / dec_z
         self.factor_shape = (n, *size)
-        # One weight matrix maps the pooled mapping (n,) to [µ, log σ²] and, transposed, z to
-        # the n values dec_z's input holds at every (t, f): tied, as the encoders and decoders.
-        self.latent_weight = nn.Parameter(torch.randn(2 * config.latent_dim, n))
+        # One weight matrix maps what f_µ, f_σ read (n pooled values, or the n·a·F of the whole
+        # mapping) to [µ, log σ²] and, transposed, z to dec_z's input: tied, as the encoders
+        # and decoders. Full: entries are O(1) and the products are scaled by 1/√fan-in, so an
+        # Adam step (which moves each entry by about the learning rate) moves µ by a bounded
+        # amount instead of one that grows with the 10⁴–10⁶ inputs.
+        self.full_latent = config.latent_input == "full"
+        width = n * size[0] * size[1] if self.full_latent else n
+        self.latent_weight = nn.Parameter(torch.randn(2 * config.latent_dim, width))
         self.latent_bias = nn.Parameter(torch.zeros(2 * config.latent_dim))
-        self.from_latent_bias = nn.Parameter(torch.zeros(n))
-        self.heads = DescriptorHeads(config.n_bins, config.head_maps)
+        self.from_latent_bias = nn.Parameter(torch.zeros(width))
+        self.heads = DescriptorHeads(config.n_bins, config.head_maps, config.unvoiced_class)
         self.extra: dict[str, Any] = {}  # a loaded checkpoint's other entries (`save`'s extra)
         self.to(memory_format=torch.channels_last)
 
@@ -71,8 +78,14 @@ class BassNet(nn.Module):
 
     def posterior(self, fx: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """µ and log σ² of N(x,y), each (B, latent_dim), from the mix factors and y."""
-        pooled = self.mapping(fx, y).mean((2, 3))  # (B, n): over time and frequency
-        mu, logvar = (pooled @ self.latent_weight.T + self.latent_bias).chunk(2, dim=1)
+        mapping = self.mapping(fx, y)
+        if self.full_latent:
+            flat = mapping.flatten(1)  # (B, n·a·F)
+            out = flat @ self.latent_weight.T / flat.shape[1] ** 0.5 + self.latent_bias
+        else:
+            pooled = mapping.mean((2, 3))  # (B, n): over time and frequency
+            out = pooled @ self.latent_weight.T + self.latent_bias
+        mu, logvar = out.chunk(2, dim=1)
         return mu, logvar
 
     def generate(self, fx: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -82,9 +95,13 @@ class BassNet(nn.Module):
     def latent_factors(self, z: torch.Tensor) -> torch.Tensor:
         """dec_z: z (B, latent_dim) → the factors (B, n, a, F) that gate the mix's. They depend
         on z alone, so a constant z is decoded once for any number of windows."""
-        w_mu = self.latent_weight[: self.config.latent_dim]  # tied: (latent_dim, n)
-        start = z @ w_mu + self.from_latent_bias  # (B, n), the same at every (t, f)
-        full = start[:, :, None, None].expand(-1, *self.factor_shape)
+        w_mu = self.latent_weight[: self.config.latent_dim]  # tied: (latent_dim, width)
+        if self.full_latent:
+            start = z @ w_mu / z.shape[1] ** 0.5 + self.from_latent_bias  # (B, n·a·F)
+            full = start.reshape(-1, *self.factor_shape)
+        else:
+            start = z @ w_mu + self.from_latent_bias  # (B, n), the same at every (t, f)
+            full = start[:, :, None, None].expand(-1, *self.factor_shape)
         return self.enc_z.decode(full.contiguous(memory_format=torch.channels_last))
 
     def generate_from_factors(self, fx: torch.Tensor, fz: torch.Tensor) -> torch.Tensor:
@@ -92,7 +109,8 @@ class BassNet(nn.Module):
         return self.destandardise(self.enc_y.decode(fx * fz, linear_output=True))
 
     def descriptors(self, y_hat: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Logits of f0 (B, C, a, F + 1; last class unvoiced), level and onset (B, C, a)."""
+        """Logits of f0 (B, C, a, K: the F bins, then "unvoiced" where the model has that
+        class; K = `config.f0_classes`), level and onset (B, C, a)."""
         return self.heads(self.standardise(y_hat))
 
     def standardise(self, v: torch.Tensor) -> torch.Tensor:

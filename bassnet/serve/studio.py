@@ -352,7 +352,7 @@ class Studio:
         count = sum(len(f) for f in factors)
         centres = np.arange(count) * spec.hop / FRAME_RATE  # window j is centred at frame j·hop
         z = z_at(centres, times, points)
-        curves = curves_from_factors(model, factors, z, n)
+        curves = curves_from_factors(model, factors, z, n, self.gen.silence_db)
         curves.silence(song.quiet, model.config.level_floor_db)
         return curves
 

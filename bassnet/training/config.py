@@ -17,6 +17,7 @@ from bassnet.config import (
 from bassnet.errors import ConfigError
 
 RECONSTRUCTION_TERMS = ("mse", "f0", "level", "onset")  # the terms `loss_weights` may weigh
+RECONSTRUCTIONS = ("mean", "sum")  # values of `reconstruction` (training.losses reads them)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class TrainConfig:
     # scale of σ in the z decoded in training (`training.losses`): 1 samples N(µ, σ²) as Eq. (9)
     # does; 0 decodes µ itself
     posterior_noise: float = 1.0
+    # how the objective adds the reconstruction terms to the per-window KL terms
+    # (`training.losses`): "mean", the paper's, per frame; "sum", over the window's C·a frames.
+    # The default is what a params file that does not name it trains; params.yaml's shared
+    # section sets the paper's
+    reconstruction: str = "sum"
 
     def __post_init__(self) -> None:
         from bassnet.model.multires import WindowSpec
@@ -90,6 +96,8 @@ class TrainConfig:
             "mix_tilt_db must be from 0 to 12": 0 <= self.mix_tilt_db <= 12,
             "posterior_noise must be from 0 to 1": isinstance(self.posterior_noise, int | float)
             and 0 <= self.posterior_noise <= 1,
+            f"reconstruction must be one of {RECONSTRUCTIONS}": self.reconstruction
+            in RECONSTRUCTIONS,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),

@@ -102,17 +102,18 @@ def _to(batch: dict, device: str) -> dict:
 
 def validate(
     model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, reconstruction: str = "sum",
 ) -> dict:  # fmt: skip
     """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}; "loss"
-    weighs the reconstruction terms by `weights` (`train.loss_weights`), as training does."""
-    return validate_with_mu(model, windows, device, batch_size, weights)[0]
+    weighs the reconstruction terms by `weights` (`train.loss_weights`) and adds them as
+    `reconstruction` says (`train.reconstruction`), as training does."""
+    return validate_with_mu(model, windows, device, batch_size, weights, reconstruction)[0]
 
 
 @torch.no_grad()
 def validate_with_mu(
     model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, reconstruction: str = "sum",
 ) -> tuple[dict, np.ndarray]:  # fmt: skip
     """`validate`, and µ (N, latent_dim) of each validation window from the same pass."""
     was_training = model.training
@@ -121,7 +122,7 @@ def validate_with_mu(
     mus = []
     for x, y, targets in windows.batches(batch_size):
         terms, mu = test_loss_and_mu(model, x.to(device), y.to(device), _to(targets, device),
-                                     weights=weights)  # fmt: skip
+                                     weights=weights, reconstruction=reconstruction)  # fmt: skip
         mus.append(mu.cpu())
         for name, value in terms.items():
             sums[name] = sums.get(name, 0.0) + float(value) * len(x)
@@ -175,7 +176,8 @@ def train(
 
     live = Live(str(out_dir / "live"), resume=bool(resumed), save_dvc_exp=False, dvcyaml=None)
     if not resumed:  # the starting point, so the curves show how far training got
-        _log(live, {}, validate(model, valid, device, weights=cfg.loss_weights))
+        _log(live, {}, validate(model, valid, device, weights=cfg.loss_weights,
+                                reconstruction=cfg.reconstruction))  # fmt: skip
         live.next_step()
         model.save(out_dir / "model.pt", mini_epoch=0)
     steps = math.ceil(cfg.mini_epoch / cfg.batch_size)
@@ -201,11 +203,13 @@ def train(
             if ablation:
                 terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
                                   free_bits=cfg.free_bits, weights=cfg.loss_weights,
-                                  noise=cfg.posterior_noise)  # fmt: skip
+                                  noise=cfg.posterior_noise,
+                                  reconstruction=cfg.reconstruction)  # fmt: skip
             else:
                 terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
                                    batch["targets"], batch["targets_v"], cfg.free_bits,
-                                   cfg.loss_weights, cfg.posterior_noise)  # fmt: skip
+                                   cfg.loss_weights, cfg.posterior_noise,
+                                   cfg.reconstruction)  # fmt: skip
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()
@@ -214,7 +218,8 @@ def train(
             bar.update()
         state.instances += steps * cfg.batch_size
         state.mini_epoch += 1
-        val = validate(model, valid, device, weights=cfg.loss_weights)
+        val = validate(model, valid, device, weights=cfg.loss_weights,
+                       reconstruction=cfg.reconstruction)  # fmt: skip
         if val["loss"] < state.best_val:
             state.best_val, state.best_mini_epoch, state.since_best = (
                 val["loss"],

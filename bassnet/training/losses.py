@@ -4,13 +4,18 @@ Every term is a mean over the batch of a per-instance value:
 - KL terms sum over the latent dimensions (closed form for diagonal Gaussians);
 - MSE is the mean squared error per spectrogram element of a window;
 - CCE (f0, over 264 bins + unvoiced) and BCE (level, onset) are means per frame and
-  resolution channel, with soft targets (see `bassnet.training.targets`).
+  resolution channel, with soft targets (see `training.targets`). A model without the unvoiced
+  class (`ModelConfig.unvoiced_class` false, the paper's 264 bins) has no f0 target on an
+  unvoiced frame: the frame adds 0 to the CCE's sum and counts in its mean.
 
-These per-frame values are what is logged and reported (Table 1). The objective "loss" weighs
-the reconstruction terms by the window's frame count (C·a): it sums them over the frames, as a
-log-likelihood of the whole window, against KL terms that are per window. With per-frame means
-the objective would price one nat of information in z like one nat of error on a single frame,
-and the 2-D latent collapses to the prior (measured: KL 0.01 nats, QDA at chance).
+These per-frame values are what is logged and reported (Table 1). `reconstruction`
+(`train.reconstruction`) says how the objective "loss" adds them to the per-window KL terms:
+- "mean" (Eq. 9 as written): the per-frame means themselves;
+- "sum": each weighed by the window's frame count C·a, i.e. summed over the frames, as a
+  log-likelihood of the whole window. A nat in z then costs less the larger the window: C·a
+  is 10 at 10/10, 40 at 40/40 and 200 at 40/640, so the KL's weight differs 20× across Table
+  1's windows. With per-frame means, the full latent of short CPU runs collapsed to the prior
+  (KL 0.01–0.03 nats, QDA at chance; docs/design.md, switches).
 
 `free_bits` (nats, `train.free_bits`) makes KL(N(x,y) ‖ N(0, I)) cost nothing below that much
 per instance on average (Kingma et al. 2016): early in training the decoder learns the bass
@@ -52,12 +57,17 @@ def kl_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return kl_normal(mu, logvar, torch.zeros_like(mu), torch.zeros_like(logvar))
 
 
+RECONSTRUCTIONS = ("mean", "sum")  # values of `reconstruction` (train.reconstruction)
+
+
 def reconstruction_terms(
     y: torch.Tensor, y_hat: torch.Tensor, logits: dict, targets: dict
 ) -> dict[str, torch.Tensor]:
-    """MSE(y, ŷ) and the descriptor cross-entropies, each per instance (B,)."""
+    """MSE(y, ŷ) and the descriptor cross-entropies, each per instance (B,). The f0 targets
+    (…, F + 1) are read up to the logits' classes: without the unvoiced class, the bins."""
     b = y.shape[0]
-    f0 = -(targets["f0"] * F.log_softmax(logits["f0"], dim=-1)).sum(-1)
+    f0_target = targets["f0"][..., : logits["f0"].shape[-1]]
+    f0 = -(f0_target * F.log_softmax(logits["f0"], dim=-1)).sum(-1)
     bce = F.binary_cross_entropy_with_logits
     return {
         "mse": ((y_hat - y) ** 2).reshape(b, -1).mean(1),
@@ -69,12 +79,12 @@ def reconstruction_terms(
 
 def train_loss(
     model: BassNet, x, y, u, v, targets_y: dict, targets_v: dict, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None, noise: float = 1.0,
+    weights: dict[str, float] | None = None, noise: float = 1.0, reconstruction: str = "sum",
 ) -> dict[str, torch.Tensor]:  # fmt: skip
     """Eq. (9), symmetrised as Eqs. (6)–(7) suggest: (x, y) is reconstructed from
     z ~ N(u,v) and (u, v) from z ~ N(x,y); the cross-KL pulls N(x,y) and N(u,v) together.
     Returns each term's batch mean and their sum under "loss" (see `free_bits`, `weights`,
-    `noise`)."""
+    `noise`, `reconstruction`)."""
     n = x.shape[0]
     fx = model.mix_factors(torch.cat([x, u]))
     mu, logvar = model.posterior(fx, torch.cat([y, v]))
@@ -87,22 +97,24 @@ def train_loss(
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(torch.cat([y, v]), y_hat, model.descriptors(y_hat), targets),
     }
-    return _reduce(terms, y.shape[1] * y.shape[2], free_bits, weights)
+    return _reduce(terms, y.shape[1] * y.shape[2], free_bits, weights, reconstruction)
 
 
 def test_loss(
     model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None, noise: float = 1.0,
+    weights: dict[str, float] | None = None, noise: float = 1.0, reconstruction: str = "sum",
 ) -> dict[str, torch.Tensor]:  # fmt: skip
     """Eq. (10): no neighbour, no cross-KL; ŷ from the instance's own z. With `sample`
     False (validation, testing) z = µ, so the criterion is deterministic; True trains the
-    ablation model (with `free_bits`, `weights` and `noise` as in Eq. 9's training)."""
-    return test_loss_and_mu(model, x, y, targets, sample, free_bits, weights, noise)[0]
+    ablation model (with `free_bits`, `weights`, `noise` and `reconstruction` as in Eq. 9's
+    training)."""
+    return test_loss_and_mu(model, x, y, targets, sample, free_bits, weights, noise,
+                            reconstruction)[0]  # fmt: skip
 
 
 def test_loss_and_mu(
     model: BassNet, x, y, targets: dict, sample: bool = False, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None, noise: float = 1.0,
+    weights: dict[str, float] | None = None, noise: float = 1.0, reconstruction: str = "sum",
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:  # fmt: skip
     """`test_loss` and the µ (B, latent_dim) it decoded from: validation and the evaluation's
     latent points come from one pass."""
@@ -113,15 +125,20 @@ def test_loss_and_mu(
         "kl_prior": kl_prior(mu, logvar),
         **reconstruction_terms(y, y_hat, model.descriptors(y_hat), targets),
     }
-    return _reduce(terms, y.shape[1] * y.shape[2], free_bits, weights), mu
+    return _reduce(terms, y.shape[1] * y.shape[2], free_bits, weights, reconstruction), mu
 
 
 def _reduce(
     terms: dict[str, torch.Tensor], frames: int, free_bits: float = 0.0,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None, reconstruction: str = "sum",
 ) -> dict[str, torch.Tensor]:  # fmt: skip
-    """Batch means of the terms, and "loss": KL terms + `frames` × weighted reconstruction
-    terms, the prior KL counted as at least `free_bits`."""
+    """Batch means of the terms, and "loss": KL terms + weighted reconstruction terms, those
+    times `frames` (the window's C·a) where `reconstruction` is "sum"; the prior KL counted as
+    at least `free_bits`."""
+    if reconstruction not in RECONSTRUCTIONS:
+        raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {reconstruction!r}")
+    if reconstruction == "mean":
+        frames = 1
     out = {name: value.mean() for name, value in terms.items()}
     priced = dict(out, kl_prior=torch.clamp(out["kl_prior"], min=free_bits))
     weights = weights or {}

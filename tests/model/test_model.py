@@ -156,3 +156,70 @@ def test_the_latent_does_not_move_with_a_transposition():
         shifted = model.posterior(model.mix_factors(x.roll(6, -1)), y.roll(6, -1))[0]
         other = model.posterior(model.mix_factors(x), y.roll(36, -1))[0]  # bass on the chord
     assert (mu - shifted).abs().max() < 0.1 * (mu - other).abs().max()
+
+
+@pytest.mark.parametrize("window", PAPER_WINDOWS)
+def test_the_papers_latent_reads_the_whole_mapping_at_every_window(window):
+    # latent_input "full": f_µ, f_σ map the n·a·F mapping to [µ, log σ²], and z comes back
+    # as a whole (n, a, F) input of dec_z
+    model = tiny(window, latent_input="full", unvoiced_class=False)
+    spec = model.config.spec
+    x, y = windows(model, batch=3)
+    fx = model.mix_factors(x)
+    mu, logvar = model.posterior(fx, y)
+    flat = 2 * spec.compressed * 264
+    assert model.latent_weight.shape == (4, flat) and model.from_latent_bias.shape == (flat,)
+    assert mu.shape == logvar.shape == (3, 2)
+    assert model.latent_factors(mu).shape == (3, 2, spec.compressed, 264)
+    y_hat = model.generate(fx, mu)
+    out = model.descriptors(y_hat)
+    assert y_hat.shape == (3, spec.channels, spec.compressed, 264)
+    assert out["f0"].shape == (3, spec.channels, spec.compressed, 264)  # the bins alone
+
+
+def test_the_papers_latent_moves_with_a_transposition_and_z_reaches_each_position():
+    # unlike the pooled reading, the whole mapping says where bass and mix sit: shifting both
+    # moves µ, and z's input to dec_z differs from one (t, f) to another
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/10", maps=4, blocks=2, head_maps=2,
+                                latent_input="full")).eval()  # fmt: skip
+    x = torch.full((1, 1, 10, 264), -9.0)
+    y = torch.full((1, 1, 10, 264), -9.0)
+    x[..., 100:103] = x[..., 136:139] = -4.0
+    y[..., 64:67] = -3.0
+    with torch.no_grad():
+        mu = model.posterior(model.mix_factors(x), y)[0]
+        shifted = model.posterior(model.mix_factors(x.roll(6, -1)), y.roll(6, -1))[0]
+        start = torch.tensor([[1.0, -1.0]]) @ model.latent_weight[:2] / 2**0.5
+    assert (mu - shifted).abs().max() > 1e-3
+    assert start.reshape(4, 10, 264).std((1, 2)).min() > 0.1
+
+
+def test_gradients_reach_every_parameter_of_the_papers_variant():
+    model = tiny("8/16", latent_input="full", unvoiced_class=False)
+    x, y = windows(model, batch=3)
+    u, v = windows(model, batch=3)
+    f0 = torch.randint(0, 265, (3, 16))
+    targets = window_targets(f0, torch.rand(3, 16), torch.rand(3, 16), model.config.spec)
+    train_loss(model, x, y, u, v, targets, targets, reconstruction="mean")["loss"].backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+    assert missing == []
+    assert not any("unvoiced" in n for n, _ in model.named_parameters())
+
+
+def test_a_model_file_names_the_switches_only_off_their_defaults(tmp_path):
+    # a file at the defaults (pooled, with the unvoiced class) holds the config it would hold
+    # without the switches; the paper's variant names them and loads back as such
+    tiny("10/40").save(tmp_path / "pooled.pt")
+    stored = torch.load(tmp_path / "pooled.pt", weights_only=True)["config"]
+    assert "latent_input" not in stored and "unvoiced_class" not in stored
+    assert BassNet.load(tmp_path / "pooled.pt").config.latent_input == "pooled"
+    paper = tiny("10/40", latent_input="full", unvoiced_class=False).eval()
+    paper.save(tmp_path / "paper.pt")
+    stored = torch.load(tmp_path / "paper.pt", weights_only=True)["config"]
+    assert (stored["latent_input"], stored["unvoiced_class"]) == ("full", False)
+    loaded = BassNet.load(tmp_path / "paper.pt")
+    assert loaded.config == paper.config
+    x, y = windows(paper)
+    assert torch.equal(paper.posterior(paper.mix_factors(x), y)[0],
+                       loaded.posterior(loaded.mix_factors(x), y)[0])  # fmt: skip

@@ -150,3 +150,65 @@ def test_posterior_noise_scales_the_sample_decoded_in_training(tiny_train_cfg):
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="posterior_noise"):
             dataclasses.replace(tiny_train_cfg, posterior_noise=bad)
+
+
+@pytest.mark.parametrize("window", ["10/10", "40/40", "40/640"])
+def test_per_frame_means_price_a_nat_in_z_alike_at_every_window(window):
+    # the same error on every frame: "mean" (Eq. 9) gives the same objective whatever the
+    # window, "sum" weighs it by the window's C·a frames (10, 40, 200)
+    from bassnet.model.multires import WindowSpec
+    from bassnet.training.losses import _reduce
+
+    spec = WindowSpec.parse(window)
+    shape = (2, spec.channels, spec.compressed)
+    y = torch.zeros(*shape, 264)
+    f0 = torch.zeros(*shape, 265)
+    f0[..., 5] = 1.0
+    logits = {"f0": torch.zeros(*shape, 265), "level": torch.zeros(shape),
+              "onset": torch.zeros(shape)}  # fmt: skip
+    targets = {"f0": f0, "level": torch.ones(shape), "onset": torch.zeros(shape)}
+    terms = {"kl_prior": torch.tensor([0.7, 0.7]),
+             **reconstruction_terms(y, y + 0.5, logits, targets)}  # fmt: skip
+    per_frame = 0.25 + math.log(265) + 2 * math.log(2)
+    frames = spec.channels * spec.compressed
+    mean = _reduce(terms, frames, reconstruction="mean")["loss"].item()
+    summed = _reduce(terms, frames, reconstruction="sum")["loss"].item()
+    assert math.isclose(mean, 0.7 + per_frame, rel_tol=1e-5)
+    assert math.isclose(summed, 0.7 + frames * per_frame, rel_tol=1e-5)
+    assert frames == {"10/10": 10, "40/40": 40, "40/640": 200}[window]
+    with pytest.raises(ValueError, match="reconstruction"):
+        _reduce(terms, frames, reconstruction="max")
+
+
+def test_the_objective_adds_per_frame_means_without_a_frame_count_where_asked():
+    from bassnet.model import BassNet, ModelConfig
+    from bassnet.training.losses import test_loss, train_loss
+
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
+    spec = model.config.spec
+    x = torch.randn(2, spec.channels, spec.compressed, 264) - 7
+    y = torch.randn(2, spec.channels, spec.compressed, 264) - 8
+    f0 = torch.softmax(torch.randn(2, spec.channels, spec.compressed, 265), -1)
+    unit = torch.rand(2, spec.channels, spec.compressed)
+    targets = {"f0": f0, "level": unit, "onset": unit}
+    for terms in (
+        test_loss(model, x, y, targets, reconstruction="mean"),
+        train_loss(model, x, y, x, y, targets, targets, reconstruction="mean"),
+    ):
+        kl = sum(v for k, v in terms.items() if k.startswith("kl"))
+        recon = terms["mse"] + terms["f0"] + terms["level"] + terms["onset"]
+        assert torch.allclose(terms["loss"], kl + recon)
+
+
+def test_without_the_unvoiced_class_an_unvoiced_frame_has_no_f0_target():
+    # the paper's 264-bin categorical: targets (…, 265) read up to the logits' 264 classes, so
+    # an unvoiced frame adds 0 to the CCE and a voiced one its −log p
+    y = torch.zeros(1, 1, 2, 3)
+    logits = {"f0": torch.tensor([[[[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]]),
+              "level": torch.zeros(1, 1, 2), "onset": torch.zeros(1, 1, 2)}  # fmt: skip
+    targets = {"f0": torch.tensor([[[[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]]]),
+               "level": torch.zeros(1, 1, 2), "onset": torch.zeros(1, 1, 2)}  # fmt: skip
+    terms = reconstruction_terms(y, y, logits, targets)
+    voiced = math.log(math.exp(2) + 2) - 2
+    assert math.isclose(terms["f0"].item(), (voiced + 0.0) / 2, rel_tol=1e-6)
