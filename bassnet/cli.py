@@ -245,8 +245,7 @@ def _generate(args: argparse.Namespace) -> None:
 
 def _models(args: argparse.Namespace) -> None:
     from bassnet.api import load_model
-    from bassnet.pretrained import available
-    from bassnet.pretrained.ship import score_text
+    from bassnet.pretrained import available, score_text
 
     shipped = available()
     if not shipped:

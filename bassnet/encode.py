@@ -10,18 +10,47 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from bassnet.atomic import atomic_path, check_outputs
 from bassnet.audio_io import read_mono
 from bassnet.constants import FRAME_RATE
-from bassnet.data import Track
+from bassnet.data import Track, cut
 from bassnet.errors import AudioError, DataError
-from bassnet.evaluate import trajectory
 from bassnet.features.audio import resample
 from bassnet.features.cqt import GroupedCQT
 from bassnet.model import BassNet
 
 COLUMNS = ("time_s", "mu1", "mu2", "sigma1", "sigma2")
+
+
+@torch.no_grad()
+def latent(model: BassNet, x: torch.Tensor, y: torch.Tensor, batch: int = 64):
+    """µ and σ of N(x,y) for compressed windows x, y: two (N, latent_dim) arrays."""
+    device = next(model.parameters()).device
+    mus, logvars = [], []
+    for i in range(0, len(x), batch):
+        fx = model.mix_factors(x[i : i + batch].to(device))
+        mu, logvar = model.posterior(fx, y[i : i + batch].to(device))
+        mus.append(mu.cpu())
+        logvars.append(logvar.cpu())
+    mu, logvar = torch.cat(mus).numpy(), torch.cat(logvars).numpy()
+    return mu, np.exp(0.5 * logvar)
+
+
+@torch.no_grad()
+def trajectory(model: BassNet, track: Track, hop: int | None = None, with_sigma: bool = False):
+    """µ over time for a whole track: windows every `hop` frames (default: the compressed
+    size a). Returns times of the window centres in s (N,) and µ (N, latent_dim) [and σ]."""
+    spec = model.config.spec
+    hop = hop or spec.compressed
+    if len(track) < spec.expanded:
+        raise DataError(f"track {track.track_id} is shorter than the window {spec}")
+    starts = np.arange(0, len(track) - spec.expanded + 1, hop)
+    batch = cut([track], np.zeros(len(starts), dtype=int), starts, spec)
+    mu, sigma = latent(model, batch["x"], batch["y"])
+    times = (starts + spec.expanded / 2) / FRAME_RATE
+    return (times, mu, sigma) if with_sigma else (times, mu)
 
 
 def encode_track(model: BassNet, cqt_mix: np.ndarray, cqt_bass: np.ndarray):

@@ -23,8 +23,8 @@ import torch
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bassnet.constants import FRAME_RATE
 from bassnet.data import Track, WindowSet, cut, read_tracks, shard_paths
+from bassnet.encode import latent
 from bassnet.errors import DataError
 from bassnet.heldout import Score, disjoint_qda, majority_score
 from bassnet.model import BassNet
@@ -54,20 +54,6 @@ def qda_accuracy(points: np.ndarray, labels: np.ndarray, folds: int = 5, seed: i
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     predicted = cross_val_predict(qda(), points, labels, cv=splitter)
     return float((predicted == labels).mean())
-
-
-@torch.no_grad()
-def latent(model: BassNet, x: torch.Tensor, y: torch.Tensor, batch: int = 64):
-    """µ and σ of N(x,y) for compressed windows x, y: two (N, latent_dim) arrays."""
-    device = next(model.parameters()).device
-    mus, logvars = [], []
-    for i in range(0, len(x), batch):
-        fx = model.mix_factors(x[i : i + batch].to(device))
-        mu, logvar = model.posterior(fx, y[i : i + batch].to(device))
-        mus.append(mu.cpu())
-        logvars.append(logvar.cpu())
-    mu, logvar = torch.cat(mus).numpy(), torch.cat(logvars).numpy()
-    return mu, np.exp(0.5 * logvar)
 
 
 @dataclass
@@ -175,21 +161,6 @@ def load_model(path: str | Path) -> BassNet:
     if not path.is_file():
         raise DataError(f"{path}: no trained model; run `dvc repro` (the train stages)")
     return BassNet.load(path)
-
-
-@torch.no_grad()
-def trajectory(model: BassNet, track: Track, hop: int | None = None, with_sigma: bool = False):
-    """µ over time for a whole track: windows every `hop` frames (default: the compressed
-    size a). Returns times of the window centres in s (N,) and µ (N, latent_dim) [and σ]."""
-    spec = model.config.spec
-    hop = hop or spec.compressed
-    if len(track) < spec.expanded:
-        raise DataError(f"track {track.track_id} is shorter than the window {spec}")
-    starts = np.arange(0, len(track) - spec.expanded + 1, hop)
-    batch = cut([track], np.zeros(len(starts), dtype=int), starts, spec)
-    mu, sigma = latent(model, batch["x"], batch["y"])
-    times = (starts + spec.expanded / 2) / FRAME_RATE
-    return (times, mu, sigma) if with_sigma else (times, mu)
 
 
 def validation_tracks(features_dir: str | Path, level_floor_db: float) -> list[Track]:

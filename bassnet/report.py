@@ -12,6 +12,7 @@ import numpy as np
 
 from bassnet import paper
 from bassnet.atomic import write_text
+from bassnet.encode import trajectory
 from bassnet.errors import DataError
 from bassnet.evaluate import (
     ModelEvaluation,
@@ -21,7 +22,6 @@ from bassnet.evaluate import (
     load_model,
     mix_f0,
     relative_pitch_grid,
-    trajectory,
     validation_tracks,
 )
 from bassnet.heldout import UNDEFINED, Score, combine, verdict_at_least, verdict_worse
