@@ -1,5 +1,5 @@
 """Typed views of the `generate` and `control` sections of `params.yaml`; their defaults apply
-outside a checkout."""
+where a params file has no such section."""
 
 from __future__ import annotations
 
