@@ -10,6 +10,10 @@ from pathlib import Path
 from bassnet import __version__
 from bassnet.errors import BassnetError
 
+# Commands that the core install (`pip install bassnet`) runs; the others need an extra
+# (pyproject.toml): `serve` the serve extra, the rest the pipeline extra.
+CORE_COMMANDS = ("generate", "encode", "models")
+EXTRA_OF = {"serve": "serve"}
 PARAMS_HELP = "params file (default: ./params.yaml if it is bassnet's, else the package's)"
 
 
@@ -587,6 +591,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except BassnetError as err:
         print(f"bassnet: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        extra = EXTRA_OF.get(args.command, "pipeline")
+        if args.command in CORE_COMMANDS or not err.name or err.name.startswith("bassnet"):
+            raise  # the core install lacks a module it needs: a packaging bug, not the user's
+        print(f"bassnet: error: `bassnet {args.command}` needs {err.name}, which the {extra} "
+              f"extra installs: pip install 'bassnet[{extra}]'", file=sys.stderr)  # fmt: skip
         return 2
     return 0
 
