@@ -35,9 +35,11 @@ system:
 browser:
 	$(call apt_install,$(TEST_APT_PACKAGES))
 
-$(VENV)/.installed: pyproject.toml
+# the package with every extra, at the exact versions of constraints.txt (pyproject.toml
+# holds ranges: a musician's `pip install .` takes the core alone)
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
 # `dvc checkout --relink` turns the workspace copies of outputs into links to the DVC cache,

@@ -10,6 +10,12 @@ from pathlib import Path
 from bassnet import __version__
 from bassnet.errors import BassnetError
 
+# Commands that the core install (`pip install bassnet`) runs; the others need an extra
+# (pyproject.toml): `serve` the serve extra, the rest the pipeline extra.
+CORE_COMMANDS = ("generate", "encode", "models")
+EXTRA_OF = {"serve": "serve"}
+PARAMS_HELP = "params file (default: ./params.yaml if it is bassnet's, else the package's)"
+
 
 def _render(args: argparse.Namespace) -> None:
     from bassnet.config import RenderConfig, load_params
@@ -122,24 +128,17 @@ def _encode(args: argparse.Namespace) -> None:
     print(f"{rows} windows → {args.output}")
 
 
-def _optional_params(args: argparse.Namespace) -> dict | None:
-    """params.yaml if there is one; outside a checkout None, and the defaults apply."""
-    from bassnet.config import find_params, load_params
-    from bassnet.errors import ConfigError
+def _params(args: argparse.Namespace) -> dict:
+    """The parameters: --params, else ./params.yaml if it is bassnet's, else the packaged ones."""
+    from bassnet.config import load_params
 
-    try:
-        find_params(args.params)
-    except ConfigError:
-        if args.params:
-            raise
-        return None
     return load_params(args.params)
 
 
 def _generate_config(args: argparse.Namespace):
     from bassnet.generation.config import GenerateConfig
 
-    return GenerateConfig.from_params(_optional_params(args))
+    return GenerateConfig.from_params(_params(args))
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -154,7 +153,7 @@ def _serve(args: argparse.Namespace) -> None:
     from bassnet.serve.config import ServeConfig
     from bassnet.serve.studio import Studio, dataset_songs, shipped_and_trained
 
-    params = _optional_params(args)
+    params = _params(args)
     cfg = ServeConfig.from_params(params)
     host, port = args.host or cfg.host, args.port or cfg.port
     # only what the user names: the shipped models, --models DIR and --model PATH (a folder
@@ -247,8 +246,7 @@ def _generate(args: argparse.Namespace) -> None:
 
 def _models(args: argparse.Namespace) -> None:
     from bassnet.api import load_model
-    from bassnet.pretrained import available
-    from bassnet.pretrained.ship import score_text
+    from bassnet.pretrained import available, score_text
 
     shipped = available()
     if not shipped:
@@ -317,7 +315,7 @@ def _manifest(args: argparse.Namespace) -> None:
     from bassnet.config import StemsConfig
     from bassnet.stems.layouts import scan, write_manifest
 
-    tolerance = StemsConfig.from_params(_optional_params(args)).length_tolerance_s
+    tolerance = StemsConfig.from_params(_params(args)).length_tolerance_s
     check_outputs([args.output])  # a folder or an unwritable place: said before the scan
     try:
         rows, skipped, padded = scan(args.format, args.root, args.split_seed,
@@ -365,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--seconds", type=float,
                         help="approximate song length in seconds (0 < s <= 3600)")  # fmt: skip
     render.add_argument("--workers", type=int, help="render processes (0 = one per core)")
-    render.add_argument("--params", help="params file (default: ./params.yaml)")
+    render.add_argument("--params", help=PARAMS_HELP)
     render.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     render.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     render.set_defaults(func=_render)
@@ -403,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a seed other than train.seed (default --out: the model's folder "
         "with -seedN; `bassnet evaluate` aggregates the seeds it finds)",
     )
-    train.add_argument("--params", help="params file (default: ./params.yaml)")
+    train.add_argument("--params", help=PARAMS_HELP)
     train.add_argument("--profile", help="profile in the params file (default: its `profile`)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     train.set_defaults(func=_train)
@@ -423,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the control stage's metrics folder (read where present)",
     )
     evaluate.add_argument("--results", help="also write the results page here (docs/results.md)")
-    evaluate.add_argument("--params", help="params file (default: ./params.yaml)")
+    evaluate.add_argument("--params", help=PARAMS_HELP)
     evaluate.add_argument("--profile", help="profile in the params file")
     evaluate.set_defaults(func=_evaluate)
 
@@ -471,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--render", choices=["synth", "soundfont"], default="synth",
                           help="additive synthesis, or the MIDI through FluidSynth")  # fmt: skip
     generate.add_argument("--with-mix", action="store_true", help="also write mix + bass")
-    generate.add_argument("--params", help="params file (default: ./params.yaml, if any)")
+    generate.add_argument("--params", help=PARAMS_HELP)
     generate.add_argument("--force", action="store_true",
                           help="replace existing outputs that are not WAV or MIDI files (never "
                           "an input)")  # fmt: skip
@@ -500,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     control.add_argument("--metrics", required=True, help="JSON of the scores")
     control.add_argument("--figure", help="PNG of the selected model's basses on a test song")
-    control.add_argument("--params", help="params file (default: ./params.yaml)")
+    control.add_argument("--params", help=PARAMS_HELP)
     control.add_argument("--profile", help="profile in the params file")
     control.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     control.set_defaults(func=_control)
@@ -546,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     ship_models.add_argument("--latent", default="reports/latent_points.json",
                              help="validation µ per model (the `serve` pad's map)")  # fmt: skip
     ship_models.add_argument("--out", default="bassnet/pretrained", help="package folder")
-    ship_models.add_argument("--params", help="params file (default: ./params.yaml)")
+    ship_models.add_argument("--params", help=PARAMS_HELP)
     ship_models.set_defaults(func=_ship)
 
     serve = sub.add_parser(
@@ -569,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: serve.port, 8000)")
     serve.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                        help="where the models run (auto: cuda if torch sees a GPU)")  # fmt: skip
-    serve.add_argument("--params", help="params file (default: ./params.yaml)")
+    serve.add_argument("--params", help=PARAMS_HELP)
     serve.set_defaults(func=_serve)
     return parser
 
@@ -603,6 +601,13 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except BassnetError as err:
         print(f"bassnet: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        extra = EXTRA_OF.get(args.command, "pipeline")
+        if args.command in CORE_COMMANDS or not err.name or err.name.startswith("bassnet"):
+            raise  # the core install lacks a module it needs: a packaging bug, not the user's
+        print(f"bassnet: error: `bassnet {args.command}` needs {err.name}, which the {extra} "
+              f"extra installs: pip install 'bassnet[{extra}]'", file=sys.stderr)  # fmt: skip
         return 2
     return 0
 

@@ -3,6 +3,10 @@
 `params.yaml` holds shared settings per stage plus `profiles`: `default` (a 2-core CPU runs the
 whole pipeline in minutes) and `paper` (the paper's sizes, a GPU job). The active `profile` is
 deep-merged over the shared settings, so `dvc exp run -S profile=paper` switches everything.
+
+The package carries these parameters: `bassnet/params.yaml` is a symbolic link to the
+checkout's `params.yaml`, the one file DVC reads and edits, so the two cannot differ; a wheel
+(setuptools copies the link's target) holds the file itself and works outside any checkout.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import dataclasses
 import functools
 import math
 import re
+import sys
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,12 +26,15 @@ import yaml
 
 from bassnet.errors import ConfigError
 
+# the checkout's params.yaml, the one DVC reads (absent where the package is installed)
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 # The sections of params.yaml that map keys to settings (the typed configs read them)
 SECTIONS = ("render", "features", "stems", "model", "train", "evaluate", "collections",
             "generate", "control", "serve")  # fmt: skip
 # The key of loaded params that names their file, so that an error can say where it lies
 SOURCE_KEY = "params_file"
+# the parameters the package carries: a link to REPO_PARAMS in a checkout, a copy in a wheel
+PACKAGED_PARAMS = Path(__file__).parent / "params.yaml"
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -39,24 +47,53 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _read(file: Path) -> Any:
+    """A params file's YAML (ConfigError if it is not valid YAML)."""
+    try:
+        return yaml.safe_load(file.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{file}: not valid YAML: {err}") from err
+
+
+def is_bassnet_params(raw: Any) -> bool:
+    """Whether loaded YAML is a bassnet params file: a mapping with a `profiles` section (a
+    DVC project's own params.yaml has none)."""
+    return isinstance(raw, dict) and "profiles" in raw
+
+
+_noted: set[Path] = set()  # foreign params files already noted on stderr, once per process
+
+
 def find_params(path: str | Path | None = None) -> Path:
-    """The params file to use: `path`, else ./params.yaml, else the repository's."""
-    candidates = [Path(path)] if path else [Path("params.yaml"), REPO_PARAMS]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"no params file found (looked for {', '.join(map(str, candidates))})")
+    """The params file to use: `path` (which must be bassnet's), else ./params.yaml if it is
+    bassnet's (in a checkout), else the packaged parameters. A ./params.yaml of another
+    project (no `profiles` section) is passed over with a one-line note on stderr."""
+    if path:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"no params file found (looked for {file})")
+        if not is_bassnet_params(_read(file)):
+            raise ConfigError(f"{file}: not a bassnet params file (it has no `profiles` section)")
+        return file
+    local = Path("params.yaml")
+    if local.is_file():
+        if is_bassnet_params(_read(local)):
+            return local
+        if local.resolve() not in _noted:
+            _noted.add(local.resolve())
+            note = "./params.yaml is not bassnet's (no `profiles` section); using the packaged"
+            print(f"bassnet: note: {note} parameters ({PACKAGED_PARAMS})", file=sys.stderr)
+    if PACKAGED_PARAMS.is_file():
+        return PACKAGED_PARAMS
+    raise ConfigError(f"no params file found: the package lacks {PACKAGED_PARAMS}; reinstall it")
 
 
 def load_params(path: str | Path | None = None, profile: str | None = None) -> dict[str, Any]:
-    """The parameters with the active (or the given) profile merged in, as plain dicts; their
-    file's path under SOURCE_KEY. A file, profile or section that is not a mapping is a
-    ConfigError naming it."""
+    """The parameters with the active (or the given) profile merged in, as plain dicts, from
+    the file `find_params(path)`, whose path they hold under SOURCE_KEY. A file, profile or
+    section that is not a mapping is a ConfigError naming it."""
     file = find_params(path)
-    try:
-        raw = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{file}: not valid YAML: {err}") from err
+    raw = _read(file) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of sections, got {_shown(raw)}")
     profiles = raw.pop("profiles", {}) or {}

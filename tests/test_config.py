@@ -2,8 +2,10 @@
 
 import pytest
 
-from bassnet.config import REPO_PARAMS, RenderConfig, load_params
+from bassnet.config import PACKAGED_PARAMS, REPO_PARAMS, RenderConfig, find_params, load_params
 from bassnet.errors import ConfigError
+
+FOREIGN = "stages: [prepare, train]\ntrain:\n  seed: 20170428\n  n_est: 50\n"  # a DVC project's
 
 
 def test_profiles_override_shared_settings():
@@ -20,6 +22,56 @@ def test_unknown_profile_and_missing_file(tmp_path):
         load_params(REPO_PARAMS, "huge")
     with pytest.raises(ConfigError, match="no params file"):
         load_params(tmp_path / "none.yaml")
+
+
+def test_the_packaged_parameters_are_the_checkouts_file_through_a_link():
+    """One file, so the two cannot differ; setuptools packs the link's target."""
+    import tomllib
+
+    assert PACKAGED_PARAMS.is_symlink() and PACKAGED_PARAMS.samefile(REPO_PARAMS)
+    pyproject = tomllib.loads((REPO_PARAMS.parent / "pyproject.toml").read_text())
+    assert "params.yaml" in pyproject["tool"]["setuptools"]["package-data"]["bassnet"]
+
+
+def test_a_foreign_params_yaml_is_passed_over_with_one_note(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text(FOREIGN)
+    assert find_params() == PACKAGED_PARAMS
+    from bassnet.config import SOURCE_KEY
+
+    loaded, repo = load_params(), load_params(REPO_PARAMS)
+    assert loaded.pop(SOURCE_KEY) == str(PACKAGED_PARAMS)
+    repo.pop(SOURCE_KEY)
+    assert loaded == repo
+    note = capsys.readouterr().err.splitlines()
+    assert note == [
+        "bassnet: note: ./params.yaml is not bassnet's (no `profiles` section); using the "
+        f"packaged parameters ({PACKAGED_PARAMS})"
+    ]  # once per process, however often the parameters are read
+
+
+def test_a_bassnet_params_yaml_in_the_working_folder_is_used(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    raw["serve"]["port"] = 8123
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
+    monkeypatch.chdir(tmp_path)
+    assert find_params().resolve() == tmp_path / "params.yaml"
+    assert load_params()["serve"]["port"] == 8123
+    assert capsys.readouterr().err == ""
+
+
+def test_without_a_params_yaml_the_packaged_parameters_apply(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert find_params() == PACKAGED_PARAMS
+
+
+def test_a_foreign_params_file_given_by_name_is_an_error(tmp_path):
+    foreign = tmp_path / "theirs.yaml"
+    foreign.write_text(FOREIGN)
+    with pytest.raises(ConfigError, match="theirs.yaml: not a bassnet params file"):
+        load_params(foreign)
 
 
 def test_missing_key_is_named(tmp_path):

@@ -33,3 +33,12 @@ def resolve(name_or_path: str) -> Path:
         return path
     names = ", ".join(shipped) or "none (run `dvc repro ship`)"
     raise ConfigError(f"no model {name_or_path!r}: not a file, nor a shipped model ({names})")
+
+
+def score_text(score: dict | None) -> str:
+    """A stored score ({"value", "low", "high", …}) as "0.812 [0.741, 0.873]"; n/a if none."""
+    if not score or score.get("value") is None:
+        return "n/a"
+    if score.get("low") is None:
+        return f"{score['value']:.3f} [interval undefined]"
+    return f"{score['value']:.3f} [{score['low']:.3f}, {score['high']:.3f}]"

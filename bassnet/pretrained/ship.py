@@ -18,7 +18,7 @@ from bassnet.errors import DataError
 from bassnet.evaluation.report import read_control
 from bassnet.model import write_checkpoint
 from bassnet.model.multires import WindowSpec
-from bassnet.pretrained import CARD_JSON, HERE
+from bassnet.pretrained import CARD_JSON, HERE, score_text
 from bassnet.synth.patterns import named_centroids
 
 
@@ -112,15 +112,6 @@ def training_text(train: dict) -> str:
 
 def _num(value, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
-
-
-def score_text(score: dict | None) -> str:
-    """A stored score ({"value", "low", "high", …}) as "0.812 [0.741, 0.873]"; n/a if none."""
-    if not score or score.get("value") is None:
-        return "n/a"
-    if score.get("low") is None:
-        return f"{score['value']:.3f} [interval undefined]"
-    return f"{score['value']:.3f} [{score['low']:.3f}, {score['high']:.3f}]"
 
 
 def model_card(cards: dict[str, dict]) -> str:

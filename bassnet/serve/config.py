@@ -1,4 +1,5 @@
-"""Typed view of the `serve` section of `params.yaml`; its defaults apply outside a checkout."""
+"""Typed view of the `serve` section of `params.yaml`; its defaults apply where a params file
+has no such section."""
 
 from __future__ import annotations
 

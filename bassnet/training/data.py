@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 
 from bassnet.errors import DataError
@@ -75,6 +74,8 @@ def read_tracks(
 ) -> list[Track]:
     """The tracks of one shard in `split` ("train" / "valid"), checked for NaN features; with
     `with_stems`, also the stems of stem collections (for re-mixing)."""
+    import pyarrow.parquet as pq  # here, not at the top: `bassnet encode` cuts windows without it
+
     names = pq.read_schema(path).names
     wanted = COLUMNS + (STEM_COLUMNS if with_stems and "stem_audio" in names else [])
     table = pq.read_table(path, columns=wanted)
@@ -294,6 +295,8 @@ class WindowSet:
         self, shards: list[Path], spec: WindowSpec, count: int, level_floor_db: float,
         split: str = "valid",
     ) -> None:  # fmt: skip
+        import pyarrow.parquet as pq
+
         lengths = []
         for path in shards:  # a metadata-only pass: how long is each track of the split?
             meta = pq.read_table(path, columns=["split", "n_frames"]).to_pylist()

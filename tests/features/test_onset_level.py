@@ -40,6 +40,29 @@ def test_level_of_known_signals():
     assert len(silent) == 11 and np.all(silent == -100)
 
 
+@pytest.mark.parametrize(("n_fft", "chunk_frames"), [(1024, 4096), (1024, 37), (2048, 500)])
+def test_level_equals_librosas_stft_power_bit_for_bit(n_fft, chunk_frames):
+    """The feature shards' level was librosa's; generation computes it without librosa."""
+    librosa = pytest.importorskip("librosa")  # the pipeline extra
+    from bassnet.features.framing import chunks
+
+    rng = np.random.default_rng(3)
+    x = bursts(TIMES, 3.0) + sine(82.4, 3.0, 0.3) + 0.01 * rng.standard_normal(48000)
+    x = x.astype(np.float32)
+    scale = 2.0 / (n_fft * np.sum(np.hanning(n_fft + 1)[:-1] ** 2))
+    expected = np.concatenate([
+        librosa.power_to_db(
+            scale * np.sum(np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=160,
+                                               center=False)) ** 2, axis=0),
+            ref=1.0, amin=1e-10, top_db=None,
+        )
+        for _, _, seg in chunks(x, n_fft, chunk_frames)
+    ]).astype(np.float32)  # fmt: skip
+    got = level_db(x, n_fft=n_fft, chunk_frames=chunk_frames)
+    assert got.dtype == np.float32 and len(got) == 1 + len(x) // 160
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_accuracy_measures_on_known_answers():
     truth = np.array([45, 45, -1, 57, 57])
     f0 = np.array([110.0, 112.0, 0.0, 220.0, 250.0])  # 112 Hz is 31 cents off; 250 Hz is not
