@@ -37,11 +37,12 @@ SOURCE_KEY = "params_file"
 PACKAGED_PARAMS = Path(__file__).parent / "params.yaml"
 
 
-def _deep_merge(base: dict, override: dict) -> dict:
+def deep_merge(base: dict, override: dict) -> dict:
+    """`override` merged into a copy of `base`, mappings key by key, other values replaced."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -112,7 +113,7 @@ def load_params(path: str | Path | None = None, profile: str | None = None) -> d
             if value is not None and not isinstance(value, dict):
                 key = f"{where}.{section}" if where else section
                 raise ConfigError(f"{file}: {key}: expected a mapping, got {_shown(value)}")
-    merged = _deep_merge(raw, chosen)
+    merged = deep_merge(raw, chosen)
     merged["profile"] = name
     merged[SOURCE_KEY] = str(file)
     return merged
@@ -222,7 +223,7 @@ def check_types(cls: type, section: dict[str, Any], where: str) -> None:
             raise ConfigError(problem)
 
 
-def _build(cls: type, section: dict[str, Any] | None, where: str):
+def build_config(cls: type, section: dict[str, Any] | None, where: str):
     """Instantiate dataclass `cls` from a params section, naming unknown or missing keys and
     values of the wrong type."""
     if section is None:
@@ -259,14 +260,14 @@ def is_seed(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED
 
 
-def _finite(*values: Any) -> bool:
+def finite(*values: Any) -> bool:
     """Whether every value is a finite real number (inf passes `> 0`, so ranges need this)."""
     return all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
     )
 
 
-def _raise_failed(checks: dict[str, bool], section: str) -> None:
+def raise_failed(checks: dict[str, bool], section: str) -> None:
     """Raise one ConfigError naming every check of `section` that failed."""
     failed = [msg for msg, ok in checks.items() if not ok]
     if failed:
@@ -303,10 +304,10 @@ class RenderConfig:
     def __post_init__(self) -> None:
         checks = {
             "songs must be a positive integer": isinstance(self.songs, int) and self.songs > 0,
-            f"seconds must be a finite number in (0, {MAX_SONG_SECONDS:g}]": _finite(self.seconds)
+            f"seconds must be a finite number in (0, {MAX_SONG_SECONDS:g}]": finite(self.seconds)
             and 0 < self.seconds <= MAX_SONG_SECONDS,
             "sample_rate must be 8000..192000 Hz": 8000 <= self.sample_rate <= 192000,
-            "tempo_bpm must be finite, 0 < low <= high": _finite(*self.tempo_bpm)
+            "tempo_bpm must be finite, 0 < low <= high": finite(*self.tempo_bpm)
             and 0 < self.tempo_bpm[0] <= self.tempo_bpm[1],
             "root_range must be MIDI 12..115, low <= high": 12
             <= self.root_range[0]
@@ -333,12 +334,12 @@ class RenderConfig:
                 map(is_seed, self.test_seeds.values())
             ),
         }
-        _raise_failed(checks, "render")
+        raise_failed(checks, "render")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RenderConfig:
         """Read the `render` section of loaded params."""
-        return _build(cls, params.get("render"), located(params, "render"))
+        return build_config(cls, params.get("render"), located(params, "render"))
 
 
 CREPE_MODELS = ("tiny", "small", "medium", "large", "full")
@@ -381,12 +382,12 @@ class FeatureConfig:
             "workers must be >= 0": self.workers >= 0,
             "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
         }
-        _raise_failed(checks, "features")
+        raise_failed(checks, "features")
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FeatureConfig:
         """Read the `features` section of loaded params."""
-        return _build(cls, params.get("features"), located(params, "features"))
+        return build_config(cls, params.get("features"), located(params, "features"))
 
     def torch_device(self) -> str:
         """The device to run networks on."""
@@ -405,15 +406,15 @@ class StemsConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "length_tolerance_s must be a finite number >= 0": _finite(self.length_tolerance_s)
+            "length_tolerance_s must be a finite number >= 0": finite(self.length_tolerance_s)
             and self.length_tolerance_s >= 0,
         }
-        _raise_failed(checks, "stems")
+        raise_failed(checks, "stems")
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> StemsConfig:
         """Read the `stems` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("stems"), located(params, "stems"))
+        return build_config(cls, (params or {}).get("stems"), located(params, "stems"))
 
 
 @dataclass(frozen=True)
@@ -433,12 +434,12 @@ class EvaluateConfig:
             "train_windows must be >= 1": self.train_windows >= 1,
             "test_windows must be >= 1": self.test_windows >= 1,
         }
-        _raise_failed(checks, "evaluate")
+        raise_failed(checks, "evaluate")
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> EvaluateConfig:
         """Read the `evaluate` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("evaluate"), located(params, "evaluate"))
+        return build_config(cls, (params or {}).get("evaluate"), located(params, "evaluate"))
 
 
 @dataclass(frozen=True)
@@ -466,9 +467,9 @@ class ControlConfig:
                 and all(isinstance(m, dict) and "window" in m for m in self.models.values())
             ),
         }
-        _raise_failed(checks, "control")
+        raise_failed(checks, "control")
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
         """Read the `control` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("control"), located(params, "control"))
+        return build_config(cls, (params or {}).get("control"), located(params, "control"))

@@ -376,7 +376,8 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
     lines += [
         "",
         "Reading: the cross-entropies are averaged over all frames of all resolution channels of "
-        "a window; f0 is a categorical over 264 CQT bins + unvoiced (chance: ln 265 = 5.58).",
+        "a window; f0 is a categorical over the 264 CQT bins, plus an unvoiced class where "
+        "`model.unvoiced_class` is set (chance: ln 265 ≈ ln 264 = 5.58).",
         *own_settings_note(own_settings or {}),
         "",
         "## Table 2: QDA accuracy predicting the bass pattern from µ",

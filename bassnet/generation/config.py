@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _finite, _raise_failed, located
+from bassnet.config import build_config, finite, located, raise_failed
 from bassnet.generation.beat import TEMPO_RANGE_BPM
 
 
@@ -31,7 +31,7 @@ class GenerateConfig:
     def __post_init__(self) -> None:
         tempo = self.tempo_range_bpm
         # the MIDI's tempo limits (`midi_out.TempoMap`)
-        tempo_ok = isinstance(tempo, tuple) and len(tempo) == 2 and _finite(*tempo)
+        tempo_ok = isinstance(tempo, tuple) and len(tempo) == 2 and finite(*tempo)
         tempo_ok = tempo_ok and 20 <= tempo[0] < tempo[1] <= 400
         checks = {
             "segment_s must be >= 10": self.segment_s >= 10,
@@ -43,9 +43,9 @@ class GenerateConfig:
             "max_hours must be positive": self.max_hours > 0,
             "tempo_range_bpm must be [low, high] with 20 <= low < high <= 400": tempo_ok,
         }
-        _raise_failed(checks, "generate")
+        raise_failed(checks, "generate")
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> GenerateConfig:
         """Read the `generate` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("generate"), located(params, "generate"))
+        return build_config(cls, (params or {}).get("generate"), located(params, "generate"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bassnet.config import _build, _raise_failed, located
+from bassnet.config import build_config, located, raise_failed
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,9 @@ class ServeConfig:
             "results must be >= 1": self.results >= 1,
             "busy_timeout_s must be positive": self.busy_timeout_s > 0,
         }
-        _raise_failed(checks, "serve")
+        raise_failed(checks, "serve")
 
     @classmethod
     def from_params(cls, params: dict[str, Any] | None) -> ServeConfig:
         """Read the `serve` section of loaded params (defaults where absent)."""
-        return _build(cls, (params or {}).get("serve"), located(params, "serve"))
+        return build_config(cls, (params or {}).get("serve"), located(params, "serve"))

@@ -7,11 +7,11 @@ from typing import Any
 
 from bassnet.config import (
     SOURCE_KEY,
-    _build,
-    _deep_merge,
-    _raise_failed,
     _shown,
+    build_config,
+    deep_merge,
     located,
+    raise_failed,
     resolve_device,
 )
 from bassnet.errors import ConfigError
@@ -110,7 +110,7 @@ class TrainConfig:
             and set(self.loss_weights) <= set(RECONSTRUCTION_TERMS)
             and all(isinstance(w, int | float) and w >= 0 for w in self.loss_weights.values()),
         }
-        _raise_failed(checks, "train")
+        raise_failed(checks, "train")
 
     @classmethod
     def from_params(
@@ -121,16 +121,16 @@ class TrainConfig:
         `overrides` (the command line's) over both."""
         section = _section(params, "train")
         models = _check_models(section.pop("models", None), params)
-        _build(cls, section, located(params, "train"))  # the shared settings' errors as theirs
+        build_config(cls, section, located(params, "train"))  # shared settings: their errors
         for key, entry in models.items():  # a bad entry fails every stage
             try:
-                _build(cls, _deep_merge(section, _train_part(entry)), "train")
+                build_config(cls, deep_merge(section, _train_part(entry)), "train")
                 model_config({**params, SOURCE_KEY: None}, _key_window(key), key)
             except ConfigError as err:
                 raise ConfigError(f"{located(params, 'train.models')}[{key}]: {err}") from err
         entry = _train_part(models.get(model_key(model), {})) if model else {}
-        merged = _deep_merge(_deep_merge(section, entry), overrides or {})
-        return _build(cls, merged, located(params, "train"))
+        merged = deep_merge(deep_merge(section, entry), overrides or {})
+        return build_config(cls, merged, located(params, "train"))
 
     def torch_device(self) -> str:
         """The device to train on."""
@@ -146,7 +146,7 @@ def model_config(params: dict[str, Any], window: str, model: str | None = None):
     section = _section(params, "model")
     if model:
         models = _check_models(_section(params, "train").get("models"), params)
-        section = _deep_merge(section, models.get(model_key(model), {}).get("model", {}))
+        section = deep_merge(section, models.get(model_key(model), {}).get("model", {}))
     section["window"] = str(window)
     return ModelConfig.from_dict(section, located(params, "model"))
 
