@@ -53,9 +53,13 @@ class ControlConfig:
     # dataset → the model trained for the control (`bassnet train --control`, models/<dataset>/
     # control): its window and its settings over the `train` and `model` sections
     models: dict[str, dict] = field(default_factory=dict)
+    # where the models run: "cpu" (absent from the shared settings: a CPU's scores do not
+    # depend on whether the machine has a GPU), "cuda" or "auto"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         checks = {
+            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
             "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
             and self.centroid_windows >= 10,
             "candidates must be a non-empty list of model folder names": bool(self.candidates)
