@@ -72,7 +72,7 @@ bench: setup browser
 
 # The gpu profile end to end in a scratch copy of the repository (this checkout's outputs stay),
 # then the feature and training benchmarks on the GPU: metrics, report, figures, benchmarks and
-# timings.json under one folder, $$OUT or runs/gpu-check/<time> (benchmarks/gpu_check.py). It
+# timings.json under one folder, $OUT or runs/gpu-check/<time> (benchmarks/gpu_check.py). It
 # runs `make setup` itself, to time it. TINY=1: the same path on the CPU at a tiny size.
 # GPU_CHECK_FLAGS: e.g. --python PATH (an environment ready, no set-up), --pipeline-limit-s 480.
 gpu-check:
