@@ -15,7 +15,8 @@ PROFILE ?= default
 # The pipeline's commands (`bassnet`, `dvc`) run from the project's virtual environment.
 RUN := PATH="$(BIN):$$PATH" DVC_NO_ANALYTICS=1
 
-.PHONY: setup system browser repro test test-slow lint bench smoke-paper serve screenshot clean
+.PHONY: setup system browser repro test test-slow lint bench gpu-check smoke-paper serve screenshot \
+	clean
 
 setup: system $(VENV)/.installed
 
@@ -70,6 +71,14 @@ bench: setup browser
 	$(RUN) python benchmarks/generate.py
 	$(RUN) python benchmarks/remix.py
 	$(RUN) python benchmarks/serve.py
+
+# The gpu profile end to end in a scratch copy of the repository (this checkout's outputs stay),
+# then the feature and training benchmarks on the GPU: metrics, report, figures, benchmarks and
+# timings.json under one folder, $OUT or runs/gpu-check/<time> (benchmarks/gpu_check.py). It
+# runs `make setup` itself, to time it. TINY=1: the same path on the CPU at a tiny size.
+# GPU_CHECK_FLAGS: e.g. --python PATH (an environment ready, no set-up), --pipeline-limit-s 480.
+gpu-check:
+	$(PYTHON) benchmarks/gpu_check.py $(if $(TINY),--tiny) $(GPU_CHECK_FLAGS)
 
 # One mini-epoch of the paper's model (5 blocks x 128 maps, batch 20, 1000 windows) on the
 # default profile's A1 features: a CPU smoke test of the paper profile (about 50 min on 2 cores).

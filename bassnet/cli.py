@@ -99,11 +99,14 @@ def _train(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     from bassnet.config import EvaluateConfig, load_params
     from bassnet.evaluation.report import run_evaluation, stage_minutes
+    from bassnet.evaluation.scoring import checked_device
     from bassnet.training.config import TrainConfig
 
     params = load_params(args.params, args.profile)
     train_cfg = TrainConfig.from_params(params)
     cfg = EvaluateConfig.from_params(params)
+    # "cpu" where the params name no device: the figures then do not depend on the machine's GPU
+    device = checked_device(cfg.device, "evaluate.device")
     datasets = args.datasets.split(",")
     run_evaluation(
         Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
@@ -114,7 +117,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         train_windows=cfg.train_windows,
         test_windows=cfg.test_windows,
         control_metrics=Path(args.control_metrics),
-        results=Path(args.results) if args.results else None,
+        results=Path(args.results) if args.results else None, device=device,
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}"
           + (f", results → {args.results}" if args.results else ""))  # fmt: skip
@@ -279,12 +282,14 @@ def _control(args: argparse.Namespace) -> None:
     from bassnet.atomic import write_text
     from bassnet.config import ControlConfig, RenderConfig, load_params
     from bassnet.evaluation.control_test import control_test, score_line
+    from bassnet.evaluation.scoring import checked_device
     from bassnet.pretrained import resolve
     from bassnet.synth.dataset import check_dataset
 
     params = load_params(args.params, args.profile)
     render_cfg = RenderConfig.from_params(params)
     control = ControlConfig.from_params(params)
+    device = checked_device(control.device, "control.device")
     check_dataset(args.dataset)
     if args.model:  # the models named, by their folder (or shipped) name
         candidates = {Path(m).parent.name if m.endswith(".pt") else m: Path(resolve(m))
@@ -302,7 +307,7 @@ def _control(args: argparse.Namespace) -> None:
         candidates, args.dataset, features / args.dataset, features / f"{args.dataset}-test",
         data / args.dataset, data / f"{args.dataset}-test", render_cfg,
         _generate_config(args), control.centroid_windows, figure=args.figure,
-        progress=not args.quiet,
+        progress=not args.quiet, device=device,
     )  # fmt: skip
     result["wall_minutes"] = round((time.perf_counter() - started) / 60, 2)  # the report's table
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)

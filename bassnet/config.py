@@ -426,9 +426,13 @@ class EvaluateConfig:
     train_windows: int = 1000  # song-disjoint QDA: fitted on µ of this many training windows,
     test_windows: int = 1000  # scored on this many windows of the test split
     seed: int = 0
+    # where the models run: "cpu" (absent from the shared settings: a CPU's scores do not
+    # depend on whether the machine has a GPU), "cuda" or "auto"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         checks = {
+            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
             "windows must be >= 1": self.windows >= 1,
             "folds must be >= 2": self.folds >= 2,
             "train_windows must be >= 1": self.train_windows >= 1,
@@ -455,9 +459,13 @@ class ControlConfig:
     # dataset → the model trained for the control (`bassnet train --control`, models/<dataset>/
     # control): its window and its settings over the `train` and `model` sections
     models: dict[str, dict] = field(default_factory=dict)
+    # where the models run: "cpu" (absent from the shared settings: a CPU's scores do not
+    # depend on whether the machine has a GPU), "cuda" or "auto"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         checks = {
+            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
             "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
             and self.centroid_windows >= 10,
             "candidates must be a non-empty list of model folder names": bool(self.candidates)

@@ -1,11 +1,13 @@
 """Benchmark: feature extraction speed and accuracy on rendered A1 songs (default profile).
 
 Prints seconds of audio per second of compute (× real time) for each descriptor in one process
-(one torch thread, as in a worker), CREPE's accuracy by model size against the MIDI truth, and
-the whole Beam job on the DirectRunner with one process per core. With a GPU (torch sees CUDA),
-also the whole job on it with the full CREPE model. Writes benchmarks/results/features.json.
+(one torch thread, as in a worker; the CQT and CREPE on `--device`), CREPE's accuracy by model
+size against the MIDI truth (the full model on a clip of `--full-clip-s` seconds: 0.17x real
+time on one CPU thread), and the whole Beam job on the DirectRunner with one process per core.
+With a GPU (torch sees CUDA), also the whole job on it with the full CREPE model. Writes
+benchmarks/results/features.json.
 
-Usage: python benchmarks/features.py [--songs N] [--out FILE]
+Usage: python benchmarks/features.py [--songs N] [--device cpu|cuda] [--full-clip-s S] [--out FILE]
 """
 
 from __future__ import annotations
@@ -59,14 +61,23 @@ def job_speed(manifest: Path, out: Path, extra: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--songs", type=int, default=8, help="songs for the whole-job figure")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where the CQT and CREPE are timed one by one")  # fmt: skip
+    parser.add_argument("--full-clip-s", type=float, default=10.0,
+                        help="seconds of audio the full CREPE model is timed on")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no GPU here")
+    if not 0 < args.full_clip_s <= 30:
+        parser.error("--full-clip-s must lie in (0, 30]")
 
     params = load_params(profile="default")
     render_cfg = RenderConfig.from_params(params)
     cfg = FeatureConfig.from_params(params)
     torch.set_num_threads(1)
-    results: dict = {"profile": "default", "cpus": os.cpu_count(), "crepe_model": cfg.crepe_model}
+    results: dict = {"profile": "default", "cpus": os.cpu_count(), "crepe_model": cfg.crepe_model,
+                     "device": args.device}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         render_dataset(
@@ -82,7 +93,7 @@ def main() -> None:
             songs.append((audio, np.asarray(row["bass_pitch"])))
         seconds = sum(len(a["bass"]) for a, _ in songs) / 16000
 
-        cqt, onset = GroupedCQT(), OnsetDetector()  # the feature job's CQT
+        cqt, onset = GroupedCQT(args.device), OnsetDetector()  # the feature job's CQT
         per_step = {
             "cqt_mix_and_bass": lambda a: (cqt(a["mix"]), cqt(a["bass"])),
             "onset": lambda a: onset(a["bass"]),
@@ -94,11 +105,12 @@ def main() -> None:
             speed[name] = round(seconds / total, 1)
         crepe_runs = {}
         for model, stride in (("tiny", 1), ("tiny", 2), ("full", 1)):
-            crepe = Crepe(model)
+            crepe = Crepe(model, args.device)
+            frames = round(args.full_clip_s * 100)  # 10-ms label frames
             clip = (
                 songs
                 if model == "tiny"
-                else [({"bass": songs[0][0]["bass"][: 10 * 16000]}, songs[0][1][:1001])]
+                else [({"bass": songs[0][0]["bass"][: frames * 160]}, songs[0][1][: frames + 1])]
             )
             clip_s = sum(len(a["bass"]) for a, _ in clip) / 16000
             total, correct = 0.0, []

@@ -4,21 +4,21 @@ Prints training instances per second and peak memory for one training step (forw
 and an Adam update on the Eq. (9) objective, `bassnet.training.losses.train_loss`, at the profile's
 batch size) with the default profile's model and train settings and with the paper's
 (5 blocks × 128 maps, batch 20), each at windows 40/40 and 10/640, on the CPU and, when torch
-sees CUDA, on the GPU. Batches are cut from the feature shards by `WindowSampler`, as in
-training, before the clock starts: the figures are the step alone. Each measurement runs in a
-fresh process, so its memory is its own: on the CPU, the growth of the process's peak RSS
-(`ru_maxrss`) over warm-up and measured steps (activations, gradients, Adam state) and the
-process's whole peak; on CUDA, `torch.cuda.max_memory_allocated` (growth and whole). The
-paper's model takes tens of seconds a step on a 2-core CPU, so there it gets one warm-up and one
-measured step (`--paper-cpu-steps`), or none with `--skip-paper-cpu`. A 40/40 window holds four
-times the frames per channel of 10/640, so expect about four times its step time and activation
-memory (on a 2-core CPU, minutes a step and over 10 GiB). `--merge` keeps the
-measurements already in the results file that a run does not repeat, so the slow ones can be
+sees CUDA, on the GPU (`--devices` picks). Batches are cut from the feature shards by
+`WindowSampler`, as in training, before the clock starts: the figures are the step alone. Each
+measurement runs in a fresh process, so its memory is its own: on the CPU, the growth of the
+process's peak RSS (`ru_maxrss`) over warm-up and measured steps (activations, gradients, Adam
+state) and the process's whole peak; on CUDA, `torch.cuda.max_memory_allocated` (growth and
+whole). The paper's model takes tens of seconds a step on a 2-core CPU, so there it gets one
+warm-up and one measured step (`--paper-cpu-steps`), or none with `--skip-paper-cpu`. A 40/40
+window holds four times the frames per channel of 10/640, so expect about four times its step
+time and activation memory (on a 2-core CPU, minutes a step and over 10 GiB). `--merge` keeps
+the measurements already in the results file that a run does not repeat, so the slow ones can be
 made on their own. Writes benchmarks/results/train.json.
 
 Usage: python benchmarks/train.py [--features DIR] [--steps N] [--warmup N]
            [--windows 40-40,10-640] [--profiles default,paper] [--paper-cpu-steps N]
-           [--skip-paper-cpu] [--out FILE] [--merge]
+           [--skip-paper-cpu] [--devices cpu,cuda] [--out FILE] [--merge]
 """
 
 from __future__ import annotations
@@ -154,6 +154,8 @@ def main() -> None:
         "steps) of the paper's model on the CPU, tens of seconds each"
     )  # fmt: skip
     parser.add_argument("--skip-paper-cpu", action="store_true", help="no paper model on CPU")
+    parser.add_argument("--devices", help="comma-separated, cpu and/or cuda (default: the CPU, "
+                        "and the GPU where torch sees one)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--merge", action="store_true", help="keep the measurements in --out that this run "
@@ -181,6 +183,12 @@ def main() -> None:
     import torch
 
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if args.devices:
+        devices = [d.strip() for d in args.devices.split(",") if d.strip()]
+        if not devices or set(devices) - {"cpu", "cuda"}:
+            parser.error("--devices: a comma-separated list of cpu and cuda")
+        if "cuda" in devices and not torch.cuda.is_available():
+            parser.error("--devices cuda: torch sees no GPU here")
     results: dict = {}
     if args.merge and args.out.exists():
         results = json.loads(args.out.read_text())

@@ -201,3 +201,29 @@ def test_the_default_profiles_control_models_have_their_own_windows_and_settings
         control_model(bad, "A4")
     with pytest.raises(ConfigError, match="window"):
         ControlConfig.from_params({"control": {"models": {"A4": {"maps": 16}}}})
+
+
+def test_the_gpu_profile_is_larger_than_the_default_and_runs_every_stage_on_cuda():
+    from bassnet.config import FeatureConfig
+    from bassnet.config import ControlConfig
+    from bassnet.profiles import dvc_set_args
+    from bassnet.training.config import TrainConfig, control_model, model_config
+
+    default, gpu = load_params(REPO_PARAMS, "default"), load_params(REPO_PARAMS, "gpu")
+    small, large = RenderConfig.from_params(default), RenderConfig.from_params(gpu)
+    assert large.songs > small.songs and large.test_songs > small.test_songs
+    features = FeatureConfig.from_params(gpu)
+    assert (features.crepe_model, features.f0_stride, features.device) == ("full", 1, "cuda")
+    train = TrainConfig.from_params(gpu)
+    assert train.device == "cuda" and train.batch_size > TrainConfig.from_params(default).batch_size
+    for window in train.windows:
+        assert model_config(gpu, window).maps > model_config(default, window).maps
+    assert gpu["evaluate"]["device"] == "cuda" and ControlConfig.from_params(gpu).device == "cuda"
+    for dataset in ("A1", "A4"):  # the control models of `train-control@A1`, `@A4`
+        own, key, window = control_model(gpu, dataset)
+        assert TrainConfig.from_params(own, model=key).device == "cuda"
+    assert "evaluate" not in default or "device" not in default["evaluate"]  # cpu, as before
+    assert ControlConfig.from_params(default).device == "cpu"
+    flags = dvc_set_args("gpu", REPO_PARAMS)
+    assert flags[:2] == ["-S", "profile=gpu"]
+    assert f"train.windows=[{','.join(train.windows)}]" in flags

@@ -186,11 +186,13 @@ def control_test(
     candidates: dict[str, Path], dataset: str, features_dir: Path, test_features_dir: Path,
     dataset_dir: Path, test_dataset_dir: Path, render_cfg, cfg: GenerateConfig,
     centroid_windows: int, seed: int = 0, figure: Path | None = None, progress: bool = True,
+    device: str = "cpu",
 ) -> dict:  # fmt: skip
     """Steps 1–3 for each candidate model (name → model.pt) of `dataset`: scored on the
     validation songs (selection) and the test songs (report). Returns the metrics: per model
     its centroids, "selection" and "test" scores; "selected": the model with the best mean on
-    the validation songs. `figure`: the selected model's bass over the first test song."""
+    the validation songs. `figure`: the selected model's bass over the first test song. The
+    models run on `device` ("cpu" or "cuda"; params.yaml `control.device`)."""
     from tqdm import tqdm
 
     if not candidates:
@@ -202,7 +204,7 @@ def control_test(
     models, panels = {}, {}
     bar = tqdm(candidates.items(), desc=f"control {dataset}", unit="model", disable=not progress)
     for name, path in bar:
-        model = load_model(path).eval()
+        model = load_model(path, device).eval()
         centroids = training_centroids(model, features_dir, centroid_windows)
         folded = FoldedBassNet(model)
         chosen = score_songs(folded, selection, centroids, cfg, seed)

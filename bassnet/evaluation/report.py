@@ -162,6 +162,7 @@ def run_evaluation(
     collections: list[str] = (), collection_window: str = "40-40",
     own_settings: dict[str, dict] | None = None, train_windows: int = 1000,
     test_windows: int = 1000, control_metrics: Path | None = None, results: Path | None = None,
+    device: str = "cpu",
 ) -> dict:  # fmt: skip
     """Evaluate every model, write the report, the figures, the metrics, the validation µ of
     each model (`latent_points.json`, the pad's map in `bassnet serve`) and, with `results`,
@@ -175,7 +176,8 @@ def run_evaluation(
     `collections` are stem collections (params.yaml `collections`), each with one model at
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
     and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
-    models trained with their own settings (params.yaml `train.models`), named in the report."""
+    models trained with their own settings (params.yaml `train.models`), named in the report.
+    The networks run on `device` ("cpu" or "cuda"; params.yaml `evaluate.device`)."""
     from bassnet.evaluation.figures import figure5, figure7
 
     started = time.perf_counter()
@@ -190,7 +192,7 @@ def run_evaluation(
     for ds, name, _, abl in _runs(models, datasets, windows, ablation_windows, collections,
                                   collection_window):  # fmt: skip
         folder = models / ds / name
-        model = load_model(folder / "model.pt")
+        model = load_model(folder / "model.pt", device)
         e = evaluate_model(model, features / ds, eval_windows, folds, seed, ds, abl)
         e.folder = name
         collection = ds in collections

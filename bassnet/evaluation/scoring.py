@@ -23,7 +23,7 @@ import torch
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bassnet.errors import DataError
+from bassnet.errors import ConfigError, DataError
 from bassnet.evaluation.heldout import Score, disjoint_qda, majority_score
 from bassnet.model import BassNet
 from bassnet.model.latent import latent
@@ -88,12 +88,12 @@ def evaluate_model(
     dataset: str, ablation: bool,
 ) -> ModelEvaluation:  # fmt: skip
     """Table 1–3 figures of one model (loaded, or its file) on the validation split of
-    `features_dir`."""
+    `features_dir`, computed on the device the model's weights are on."""
     if not isinstance(model, BassNet):
         model = load_model(model)
     spec = model.config.spec
     valid = WindowSet(shard_paths(features_dir), spec, windows, model.config.level_floor_db)
-    terms, mu = validate_with_mu(model, valid, "cpu")
+    terms, mu = validate_with_mu(model, valid, str(_device(model)))
     labels = np.asarray(valid.patterns)
     if (labels < 0).all():
         accuracy, chance = float("nan"), float("nan")
@@ -120,10 +120,28 @@ class WindowCache:
         return self._sets[key]
 
 
+def _device(model: BassNet) -> torch.device:
+    return next(model.parameters()).device
+
+
+def checked_device(device: object, where: str) -> str:
+    """The device a params value names ("cpu", "cuda"; "auto": cuda where torch sees a GPU), or
+    a ConfigError naming `where` (e.g. "evaluate.device") when it is none of cpu, cuda and auto
+    or asks for a GPU that torch does not see."""
+    if device not in ("cpu", "cuda", "auto"):
+        raise ConfigError(f"{where} must be cpu, cuda or auto, got {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{where} is cuda, but torch sees no GPU here (use cpu or auto)")
+    return device
+
+
 def untrained_like(model: BassNet, seed: int) -> BassNet:
-    """The same architecture as `model`, freshly initialised from `seed` as training starts."""
+    """The same architecture as `model`, freshly initialised from `seed` as training starts
+    (on the CPU, so the weights do not depend on the device), on `model`'s device."""
     torch.manual_seed(seed)
-    return BassNet(model.config).eval()
+    return BassNet(model.config).eval().to(_device(model))
 
 
 def heldout_qda(
@@ -156,12 +174,13 @@ def heldout_qda(
     return HeldoutQDA(trained, majority_score(test_labels, songs, seed), cache[key])
 
 
-def load_model(path: str | Path) -> BassNet:
-    """A trained model from its file; a clear error where there is none."""
+def load_model(path: str | Path, device: str = "cpu") -> BassNet:
+    """A trained model from its file, on `device` ("cpu" or "cuda"); a clear error where there
+    is none."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no trained model; run `dvc repro` (the train stages)")
-    return BassNet.load(path)
+    return BassNet.load(path, device).to(device)
 
 
 def trajectory(model: BassNet, track: Track, hop: int | None = None, with_sigma: bool = False):
@@ -242,12 +261,14 @@ def relative_pitch_grid(
         [usable[i].f0_class[c : c + spec.compressed] for i, c in zip(index, centre, strict=True)]
     )
     data = interval_histogram(truth, mix_hz)
-    fx = model.mix_factors(batch["x"])
+    device = _device(model)
+    fx = model.mix_factors(batch["x"].to(device))
     generated = {}
     for z in grid:
-        fz = model.latent_factors(torch.tensor(z[None], dtype=torch.float32))  # dec_z once per z
+        point = torch.tensor(z[None], dtype=torch.float32, device=device)
+        fz = model.latent_factors(point)  # dec_z once per z
         logits = model.descriptors(model.generate_from_factors(fx, fz))["f0"][:, 0]  # (N, a, C)
         generated[(float(z[0]), float(z[1]))] = interval_histogram(
-            logits.argmax(-1).numpy(), mix_hz
+            logits.argmax(-1).cpu().numpy(), mix_hz
         )
     return data, generated

@@ -218,3 +218,36 @@ def test_every_trained_seed_of_a_model_is_evaluated_and_aggregated(
     values = [metrics[k]["test_qda"]["value"] for k in ("A1/8-16", "A1/8-16-seed1")]
     report = (tmp_path / "reports/report.md").read_text()
     assert f"| 2: {np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}" in report
+
+
+def test_the_evaluation_and_control_devices_are_checked_before_any_work(tmp_path, capsys):
+    """`evaluate.device` and `control.device` (params.yaml; cpu where absent): a value that is no
+    device, or cuda where torch sees no GPU, is a named error before any model or data is read."""
+    import torch
+    import yaml
+
+    from bassnet.cli import main
+    from bassnet.config import REPO_PARAMS
+    from bassnet.evaluation.scoring import checked_device
+
+    assert checked_device("cpu", "evaluate.device") == "cpu"
+    assert checked_device("auto", "evaluate.device") == ("cuda" if torch.cuda.is_available()
+                                                         else "cpu")  # fmt: skip
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    cases = [("evaluate", "tpu", "evaluate: device must be cpu, cuda or auto"),
+             ("control", "tpu", "control: device must be cpu, cuda or auto")]  # fmt: skip
+    if not torch.cuda.is_available():
+        cases += [("evaluate", "cuda", "evaluate.device is cuda, but torch sees no GPU"),
+                  ("control", "cuda", "control.device is cuda, but torch sees no GPU")]  # fmt: skip
+    for section, device, message in cases:
+        params = tmp_path / f"{section}-{device}.yaml"
+        raw["profiles"]["default"].setdefault(section, {})["device"] = device
+        params.write_text(yaml.safe_dump(raw))
+        del raw["profiles"]["default"][section]["device"]
+        command = {"evaluate": ["evaluate", "--models", tmp_path / "none"],
+                   "control": ["control", "--dataset", "A1", "--models", tmp_path / "none",
+                               "--metrics", tmp_path / "control.json"]}[section]  # fmt: skip
+        code = main([str(a) for a in [*command, "--params", params, "--profile", "default"]])
+        err = capsys.readouterr().err
+        assert code == 2 and f"bassnet: error: {message}" in err, err
+        assert not (tmp_path / "control.json").exists()
