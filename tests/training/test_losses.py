@@ -55,11 +55,9 @@ def test_reconstruction_terms_by_hand():
     assert math.isclose(terms["onset"].item(), onset, rel_tol=1e-6)
 
 
-def test_objective_sums_reconstruction_over_the_frames_of_a_window():
-    # per-frame means are reported; the objective weighs them by the C·a frames of the window
-    # (a log-likelihood of the window) against per-window KL terms
+def _small_model_and_batch():
+    """A tiny 10/40 model and a batch of two windows with soft targets (seeded)."""
     from bassnet.model import BassNet, ModelConfig
-    from bassnet.training.losses import test_loss, train_loss
 
     torch.manual_seed(0)
     model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
@@ -69,6 +67,16 @@ def test_objective_sums_reconstruction_over_the_frames_of_a_window():
     f0 = torch.softmax(torch.randn(2, spec.channels, spec.compressed, 265), -1)
     unit = torch.rand(2, spec.channels, spec.compressed)
     targets = {"f0": f0, "level": unit, "onset": unit}
+    return model, x, y, targets
+
+
+def test_objective_sums_reconstruction_over_the_frames_of_a_window():
+    # per-frame means are reported; the objective weighs them by the C·a frames of the window
+    # (a log-likelihood of the window) against per-window KL terms
+    from bassnet.training.losses import test_loss, train_loss
+
+    model, x, y, targets = _small_model_and_batch()
+    spec = model.config.spec
     frames = spec.channels * spec.compressed  # 3 × 10
     for terms in (test_loss(model, x, y, targets), train_loss(model, x, y, x, y, targets, targets)):
         kl = sum(v for k, v in terms.items() if k.startswith("kl"))
@@ -181,17 +189,9 @@ def test_per_frame_means_price_a_nat_in_z_alike_at_every_window(window):
 
 
 def test_the_objective_adds_per_frame_means_without_a_frame_count_where_asked():
-    from bassnet.model import BassNet, ModelConfig
     from bassnet.training.losses import test_loss, train_loss
 
-    torch.manual_seed(0)
-    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2))
-    spec = model.config.spec
-    x = torch.randn(2, spec.channels, spec.compressed, 264) - 7
-    y = torch.randn(2, spec.channels, spec.compressed, 264) - 8
-    f0 = torch.softmax(torch.randn(2, spec.channels, spec.compressed, 265), -1)
-    unit = torch.rand(2, spec.channels, spec.compressed)
-    targets = {"f0": f0, "level": unit, "onset": unit}
+    model, x, y, targets = _small_model_and_batch()
     for terms in (
         test_loss(model, x, y, targets, reconstruction="mean"),
         train_loss(model, x, y, x, y, targets, targets, reconstruction="mean"),
