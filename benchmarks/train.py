@@ -245,6 +245,7 @@ def profile_buckets(run_step: Callable[[], None], steps: int, cuda: bool) -> dic
     caller that names one (a convolution's internal copies are the convolution's), else its
     own, else "other". Per device: {bucket: {"share", "ms_per_step", "top": {op: ms}}}, the
     buckets ordered by time, and "self_<device>_ms_per_step", the total profiled per step."""
+    from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
@@ -267,11 +268,10 @@ def profile_buckets(run_step: Callable[[], None], steps: int, cuda: bool) -> dic
     for device in ["cpu"] + (["cuda"] if cuda else []):
         times: dict[str, dict[str, float]] = {}
         for event in events:
-            us = (
-                event.self_cpu_time_total
-                if device == "cpu"
-                else getattr(event, "self_device_time_total", 0)
-            )
+            if device == "cpu":
+                us = event.self_cpu_time_total  # 0 for a kernel's own event
+            else:  # kernels count with the operator that launched them, not again as events
+                us = event.self_device_time_total if event.device_type == DeviceType.CPU else 0
             if us > 0:
                 ops = times.setdefault(bucket(event) or OTHER, {})
                 ops[event.name] = ops.get(event.name, 0.0) + us / 1000 / steps
