@@ -491,7 +491,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--skip-paper-cpu", action="store_true", help="no paper model on CPU")
     parser.add_argument(
-        "--roofline-rounds", type=int, default=3, help="turns of --steps steps and as many "
+        "--roofline-rounds", type=int, default=5, help="turns of --steps steps and as many "
         "passes of the convolutions alone (1 for the paper's model on the CPU)"
     )  # fmt: skip
     parser.add_argument(
