@@ -204,8 +204,7 @@ def test_the_default_profiles_control_models_have_their_own_windows_and_settings
 
 
 def test_the_gpu_profile_is_larger_than_the_default_and_runs_every_stage_on_cuda():
-    from bassnet.config import FeatureConfig
-    from bassnet.config import ControlConfig
+    from bassnet.config import ControlConfig, FeatureConfig
     from bassnet.profiles import dvc_set_args
     from bassnet.training.config import TrainConfig, control_model, model_config
 
