@@ -97,9 +97,8 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from bassnet.config import EvaluateConfig, load_params
+    from bassnet.config import EvaluateConfig, checked_device, load_params
     from bassnet.evaluation.report import run_evaluation, stage_minutes
-    from bassnet.evaluation.scoring import checked_device
     from bassnet.training.config import TrainConfig
 
     params = load_params(args.params, args.profile)
@@ -280,9 +279,8 @@ def _control(args: argparse.Namespace) -> None:
     import time
 
     from bassnet.atomic import write_text
-    from bassnet.config import ControlConfig, RenderConfig, load_params
+    from bassnet.config import ControlConfig, RenderConfig, checked_device, load_params
     from bassnet.evaluation.control_test import control_test, score_line
-    from bassnet.evaluation.scoring import checked_device
     from bassnet.pretrained import resolve
     from bassnet.synth.dataset import check_dataset
 

@@ -126,6 +126,10 @@ def located(params: dict[str, Any] | None, section: str) -> str:
     return f"{source}: {section}" if source else section
 
 
+# The devices a setting may name; "auto" is cuda where torch sees a GPU, else cpu
+DEVICES = ("cpu", "cuda", "auto")
+
+
 def resolve_device(device: str) -> str:
     """ "cpu" or "cuda" as given; "auto": cuda when torch sees a GPU, else cpu."""
     if device != "auto":
@@ -133,6 +137,25 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def checked_device(device: object, where: str = "device") -> str:
+    """The device to run models on for a setting or flag named `where`: one of DEVICES or
+    "cuda:N", with "auto" resolved; a ConfigError naming `where` for another name or for a GPU
+    that torch does not see."""
+    if not isinstance(device, str) or not (
+        device in DEVICES or (device.startswith("cuda:") and device[5:].isdigit())
+    ):
+        raise ConfigError(f"{where} must be cpu, cuda or auto, got {device!r}")
+    resolved = resolve_device(device)
+    if resolved.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"{where} is {resolved}, but torch sees no GPU here (use cpu or auto)"
+            )
+    return resolved
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -380,7 +403,7 @@ class FeatureConfig:
             "torch_threads must be >= 1": self.torch_threads >= 1,
             "f0_stride must be 1 or 2": self.f0_stride in (1, 2),
             "workers must be >= 0": self.workers >= 0,
-            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+            "device must be cpu, cuda or auto": self.device in DEVICES,
         }
         raise_failed(checks, "features")
 
@@ -432,7 +455,7 @@ class EvaluateConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+            "device must be cpu, cuda or auto": self.device in DEVICES,
             "windows must be >= 1": self.windows >= 1,
             "folds must be >= 2": self.folds >= 2,
             "train_windows must be >= 1": self.train_windows >= 1,
@@ -465,7 +488,7 @@ class ControlConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+            "device must be cpu, cuda or auto": self.device in DEVICES,
             "centroid_windows must be >= 10": isinstance(self.centroid_windows, int)
             and self.centroid_windows >= 10,
             "candidates must be a non-empty list of model folder names": bool(self.candidates)

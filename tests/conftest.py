@@ -68,16 +68,21 @@ def tiny_train_cfg():
     )
 
 
-@pytest.fixture(scope="session")
-def small_model(tmp_path_factory):
-    """An untrained 10/40 model saved with a latent region, as training writes it."""
+def save_tiny_model(path, seed: int, **extra):
+    """An untrained 10/40 model (2 blocks of 2 maps, seeded) saved at `path` with a latent
+    region, as training writes it, and any other `extra` the file should hold."""
     import torch
 
     from bassnet.model import BassNet, ModelConfig
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
-    path = tmp_path_factory.mktemp("model") / "model.pt"
     region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
-    model.save(path, latent_region=region)
+    model.save(path, latent_region=region, **extra)
     return path
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory):
+    """An untrained 10/40 model saved with a latent region, as training writes it."""
+    return save_tiny_model(tmp_path_factory.mktemp("model") / "model.pt", seed=0)

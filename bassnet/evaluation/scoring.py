@@ -23,7 +23,7 @@ import torch
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from bassnet.errors import ConfigError, DataError
+from bassnet.errors import DataError
 from bassnet.evaluation.heldout import Score, disjoint_qda, majority_score
 from bassnet.model import BassNet
 from bassnet.model.latent import latent
@@ -122,19 +122,6 @@ class WindowCache:
 
 def _device(model: BassNet) -> torch.device:
     return next(model.parameters()).device
-
-
-def checked_device(device: object, where: str) -> str:
-    """The device a params value names ("cpu", "cuda"; "auto": cuda where torch sees a GPU), or
-    a ConfigError naming `where` (e.g. "evaluate.device") when it is none of cpu, cuda and auto
-    or asks for a GPU that torch does not see."""
-    if device not in ("cpu", "cuda", "auto"):
-        raise ConfigError(f"{where} must be cpu, cuda or auto, got {device!r}")
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"{where} is cuda, but torch sees no GPU here (use cpu or auto)")
-    return device
 
 
 def untrained_like(model: BassNet, seed: int) -> BassNet:

@@ -13,6 +13,7 @@ import numpy as np
 
 from bassnet.atomic import atomic_path, check_outputs
 from bassnet.audio_io import read_mono
+from bassnet.config import checked_device
 from bassnet.constants import FRAME_RATE
 from bassnet.errors import AudioError, DataError
 from bassnet.features.audio import resample
@@ -37,9 +38,7 @@ def encode_files(
 ) -> int:  # fmt: skip
     """Write COLUMNS for each window of the song to the CSV `out`; returns the window count.
     The model runs on `device` ("cpu", "cuda" or "auto")."""
-    from bassnet.generation.pipeline import model_device
-
-    device = model_device(device)
+    device = checked_device(device)
     if not Path(model_path).is_file():
         raise DataError(f"{model_path}: no such model file")
     check_outputs([out], [model_path, mix, bass])  # before any work

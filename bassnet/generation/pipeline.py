@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from bassnet.atomic import atomic_path
 from bassnet.audio_io import _check_truncation
+from bassnet.config import checked_device
 from bassnet.constants import FRAME_RATE, HOP, SR
 from bassnet.errors import AudioError, ConfigError, DataError
 from bassnet.features.audio import resample, to_mono
@@ -167,27 +168,10 @@ class ArrayMix(_Mix):
         return out
 
 
-def model_device(device: str = "cpu") -> str:
-    """ "cpu", "cuda" (or "cuda:N") or "auto" (cuda where torch sees a GPU) → the device to run
-    the model on; a ConfigError for another name or a GPU that is not there."""
-    import torch
-
-    from bassnet.config import resolve_device
-
-    if not isinstance(device, str) or not (
-        device in ("cpu", "cuda", "auto") or (device.startswith("cuda:") and device[5:].isdigit())
-    ):
-        raise ConfigError(f"device must be cpu, cuda or auto, got {device!r}")
-    device = resolve_device(device)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device}: torch sees no GPU here (use cpu or auto)")
-    return device
-
-
 def load_folded(path: Path, device: str = "cpu") -> FoldedBassNet:
     """A BassNet checkpoint ready for generation on `device` (blocks folded, see `folded`), or
     a DataError saying why the file is not one."""
-    device = model_device(device)
+    device = checked_device(device)
     if not path.is_file():
         raise DataError(f"{path}: no such model file")
     try:

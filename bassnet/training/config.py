@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bassnet.config import (
+    DEVICES,
     SOURCE_KEY,
     _shown,
     build_config,
@@ -100,7 +101,7 @@ class TrainConfig:
             in RECONSTRUCTIONS,
             "valid_windows must be >= 1": self.valid_windows >= 1,
             "max_shards_in_memory must be >= 1": self.max_shards_in_memory >= 1,
-            "device must be cpu, cuda or auto": self.device in ("cpu", "cuda", "auto"),
+            "device must be cpu, cuda or auto": self.device in DEVICES,
             "threads must be >= 0": self.threads >= 0,
             "remix must be [low, high] with 0 < low <= high, or null": self.remix is None
             or (len(self.remix) == 2 and 0 < self.remix[0] <= self.remix[1]),

@@ -227,8 +227,7 @@ def test_the_evaluation_and_control_devices_are_checked_before_any_work(tmp_path
     import yaml
 
     from bassnet.cli import main
-    from bassnet.config import REPO_PARAMS
-    from bassnet.evaluation.scoring import checked_device
+    from bassnet.config import REPO_PARAMS, checked_device
 
     assert checked_device("cpu", "evaluate.device") == "cpu"
     assert checked_device("auto", "evaluate.device") == ("cuda" if torch.cuda.is_available()

@@ -19,6 +19,7 @@ from bassnet.generation.midi_out import TICKS_PER_BEAT, notes_to_midi
 from bassnet.generation.notes import BassNote
 from bassnet.model import BassNet, ModelConfig
 from bassnet.synth.patterns import DATASETS, PATTERN_NAMES
+from tests.conftest import save_tiny_model
 
 CENTROIDS = {"root": [-0.5, 0.0], "third": [0.0, 0.5], "fifth": [0.5, 0.0]}
 
@@ -26,12 +27,8 @@ CENTROIDS = {"root": [-0.5, 0.0], "third": [0.0, 0.5], "fifth": [0.5, 0.0]}
 @pytest.fixture(scope="module")
 def pattern_model(tmp_path_factory):
     """A small untrained model file with named pattern centroids, as `ship-models` writes."""
-    torch.manual_seed(1)
-    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
     path = tmp_path_factory.mktemp("patterns") / "model.pt"
-    region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
-    model.save(path, latent_region=region, pattern_centroids=CENTROIDS)
-    return path
+    return save_tiny_model(path, seed=1, pattern_centroids=CENTROIDS)
 
 
 @pytest.fixture(scope="module")
