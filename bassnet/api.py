@@ -34,6 +34,8 @@ from bassnet.generation.pipeline import (
     region_warning,
     song_curves,
 )
+from bassnet.generation.prior_path import PRIOR_PATHS, prior_path, song_prior
+from bassnet.model.prior import LatentPrior
 from bassnet.synth.patterns import PATTERN_NAMES
 
 __all__ = ["Bass", "Model", "generate", "load_model"]
@@ -56,6 +58,15 @@ class Model:
     def region(self) -> dict | None:
         """The box of the training data's µ and its centre ({"centre", "low", "high"})."""
         return self.net.extra.get("latent_region")
+
+    @property
+    def prior(self) -> LatentPrior | None:
+        """The model's prior p(z | x) (`bassnet.model.prior`), if its file has one."""
+        if "prior" not in self.net.extra:
+            return None
+        if not hasattr(self, "_prior"):
+            self._prior = LatentPrior.from_state(self.net.extra["prior"], str(self.path))
+        return self._prior
 
     def pattern_z(self, name: str) -> np.ndarray:
         """The z (2,) of a pattern by name, or a ConfigError listing the model's patterns."""
@@ -101,10 +112,18 @@ def load_model(model: str | Path | Model = "A1", device: str = "cpu") -> Model:
     return Model(str(model), path, net, device_name, dataset, patterns, source)
 
 
-def _z_points(model: Model, z) -> tuple[np.ndarray, np.ndarray]:
+def _z_points(model: Model, z, source, cfg: GenerateConfig, seed: int,
+              progress: bool) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """z as a path: times (K,) in s and points (K, 2). `z`: None (the centre of the training
-    data's µ), a point (z1, z2), a pattern name, or a z-path CSV (a Path, or a str naming an
-    existing file or ending in .csv)."""
+    data's µ), a point (z1, z2), a pattern name, "auto" or "sample" (the model's prior over
+    the song `source`), or a z-path CSV (a Path, or a str naming an existing file or ending in
+    .csv)."""
+    if isinstance(z, str) and z in PRIOR_PATHS:
+        if model.prior is None:
+            raise ConfigError(f"model {model.name} has no prior p(z|x) for --z {z}: its file "
+                              "was not shipped with one (`dvc repro ship`)")  # fmt: skip
+        times, weights = song_prior(model.prior, source, cfg, progress)
+        return prior_path(model.prior, times, weights, z, cfg, seed)
     if isinstance(z, Path) or (isinstance(z, str) and (Path(z).is_file() or z.endswith(".csv"))):
         return read_path(z)
     if isinstance(z, str):
@@ -198,6 +217,7 @@ def generate(
     mix: str | Path | np.ndarray, model: str | Path | Model = "A1", z=None,
     sample_rate: int | None = None, device: str = "cpu", render: str = "synth",
     midi_tempo: float | None = None, cfg: GenerateConfig | None = None, progress: bool = False,
+    seed: int = 0,
 ) -> Bass:  # fmt: skip
     """A bass for a song.
 
@@ -206,8 +226,10 @@ def generate(
             (samples, channels) with their `sample_rate` in Hz.
         model: a shipped model's name, a model.pt path, or a `Model` from `load_model`.
         z: where in the latent space: None (the centre of the training data's µ), a point
-            (z1, z2), a pattern name of the model (`Model.patterns`, e.g. "fifth"), or a
-            z-path CSV (columns time_s,z1,z2, interpolated linearly).
+            (z1, z2), a pattern name of the model (`Model.patterns`, e.g. "fifth"), "auto"
+            (where the model's prior p(z|x) is densest for each moment of this mix,
+            smoothed over `cfg.prior_smooth_s`), "sample" (a path drawn from that prior,
+            from `seed`), or a z-path CSV (columns time_s,z1,z2, interpolated linearly).
         device: "cpu", "cuda" or "auto", where a name or path is loaded.
         render: "synth" (additive synthesis) or "soundfont" (the MIDI through FluidSynth).
         midi_tempo: the MIDI's tempo in BPM, bar 1 at 0 s; default: the song's, estimated
@@ -230,7 +252,7 @@ def generate(
 
         raise AudioError(f"{source.name}: {source.seconds / 3600:.1f} h is longer than "
                          f"generate.max_hours ({cfg.max_hours} h)")  # fmt: skip
-    times, points = _z_points(model, z)
+    times, points = _z_points(model, z, source, cfg, seed, progress)
     notes_: list[str] = []
     note = region_warning(points, model.region)
     if note:
@@ -256,13 +278,15 @@ def generate_files(
     z_path: str | Path | None = None, render: str = "synth", with_mix: bool = False,
     cfg: GenerateConfig | None = None, progress: bool = True, pattern: str | None = None,
     midi_tempo: float | None = None, device: str = "cpu", model=None, force: bool = False,
+    seed: int = 0,
 ) -> Generated:  # fmt: skip
     """Write OUT.wav (bass), OUT.mid and, with `with_mix`, OUT.mix.wav; see the module doc.
     An existing output is replaced atomically if it is a WAV (a MIDI) file, as an earlier
     run's is; any other file there is an OutputError unless `force`. An input never is.
 
-    z is one of `z` (a point), `z_path` (a CSV time_s,z1,z2) and `pattern` (a pattern name of
-    the model), or none (the centre of the training data's µ). The MIDI is at the song's
+    z is one of `z` (a point, or "auto" / "sample": the model's prior over this mix, see
+    `generate`), `z_path` (a CSV time_s,z1,z2) and `pattern` (a pattern name of the model),
+    or none (the centre of the training data's µ). The MIDI is at the song's
     tempo (`beat`), or `midi_tempo` BPM. `model`: an already loaded `bassnet.api.Model`
     (several songs, one load); else `model_path` is loaded on `device`.
     """
@@ -284,7 +308,7 @@ def generate_files(
         model = load_model(Path(model_path), device=device)
     spec = Path(z_path) if z_path is not None else pattern if pattern is not None else z
     bass = generate(Path(mix_path), model, z=spec, render=render, midi_tempo=midi_tempo,
-                    cfg=cfg, progress=progress)  # fmt: skip
+                    cfg=cfg, progress=progress, seed=seed)  # fmt: skip
     bass.save(out, with_mix=with_mix, force=force)
     return Generated(wav, mid, mixed, bass.seconds, time.perf_counter() - started, bass.curves,
                      bass.notes, bass.warnings, bass.tempo_bpm)  # fmt: skip

@@ -206,11 +206,12 @@ def _generate(args: argparse.Namespace) -> None:
 
     from bassnet.api import generate_files
     from bassnet.generation.latent_path import parse_point
+    from bassnet.generation.prior_path import PRIOR_PATHS
     from bassnet.pretrained import resolve
 
     if sum(v is not None for v in (args.z, args.z_path, args.pattern)) > 1:
         raise BassnetError("give one of --z, --z-path and --pattern")
-    z = parse_point(args.z) if args.z is not None else None
+    z = args.z if args.z in PRIOR_PATHS else parse_point(args.z) if args.z is not None else None
     targets = _generate_targets(args.mix, args.output)
     model_path, cfg, model, failed = resolve(args.model), _generate_config(args), None, []
     for mix, out in targets:
@@ -221,7 +222,7 @@ def _generate(args: argparse.Namespace) -> None:
                     mix, out, model_path, z=z, z_path=args.z_path, render=args.render,
                     with_mix=args.with_mix, cfg=cfg, progress=not args.quiet, force=args.force,
                     pattern=args.pattern, midi_tempo=args.midi_tempo, device=args.device,
-                    model=model,
+                    model=model, seed=args.seed,
                 )  # fmt: skip
         except BassnetError as err:
             if len(targets) == 1:
@@ -459,7 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "a name ending in /, or with several inputs): FOLDER/<input "
                           "name>.wav, .mid")  # fmt: skip
     generate.add_argument("--model", default="A1", help="a shipped model's name or a model.pt")
-    generate.add_argument("--z", help="a point z1,z2 (e.g. 0.4,0.0)")
+    generate.add_argument("--z", help="a point z1,z2 (e.g. 0.4,0.0); auto: where the model's "
+                          "prior p(z|x) is densest for this mix, moment by moment; sample: a "
+                          "path drawn from that prior (--seed)")  # fmt: skip
+    generate.add_argument("--seed", type=int, default=0, help="the draw of --z sample")
     generate.add_argument("--z-path", help="CSV time_s,z1,z2, interpolated linearly")
     generate.add_argument("--pattern",
                           help="a pattern of the model by name, at its centroid of µ (e.g. "

@@ -30,7 +30,7 @@ from bassnet.errors import ConfigError
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 # The sections of params.yaml that map keys to settings (the typed configs read them)
 SECTIONS = ("render", "features", "stems", "model", "train", "evaluate", "collections",
-            "generate", "control", "serve")  # fmt: skip
+            "generate", "control", "prior", "serve")  # fmt: skip
 # The key of loaded params that names their file, so that an error can say where it lies
 SOURCE_KEY = "params_file"
 # the parameters the package carries: a link to REPO_PARAMS in a checkout, a copy in a wheel
@@ -504,3 +504,41 @@ class ControlConfig:
     def from_params(cls, params: dict[str, Any] | None) -> ControlConfig:
         """Read the `control` section of loaded params (defaults where absent)."""
         return build_config(cls, (params or {}).get("control"), located(params, "control"))
+
+
+@dataclass(frozen=True)
+class PriorConfig:
+    """Settings of the input-conditional prior p(z | x) (`prior` section; paper §7's outlook):
+    a mixture of the training songs' µ whose weights a small network reads from the mix
+    (`bassnet.model.prior`), trained by `bassnet prior` after the VGAE."""
+
+    components: int = 8  # Gaussians of the training-set density of µ (a GMM)
+    hidden: int = 64  # units of the network's one hidden layer
+    context_frames: int = 100  # mix frames (10 ms) the network hears, centred on the window
+    train_windows: int = 2000  # training-song windows: (mix, µ) pairs it is fitted on
+    valid_windows: int = 500  # validation-song windows: early stopping and the shrinkage λ
+    test_windows: int = 1000  # test-song windows it is scored on
+    steps: int = 300  # full-batch Adam steps at most
+    learning_rate: float = 3.0e-3
+    weight_decay: float = 1.0e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "components must be >= 1": self.components >= 1,
+            "hidden must be >= 1": self.hidden >= 1,
+            "context_frames must be >= 2": self.context_frames >= 2,
+            "train_windows must be >= 10": self.train_windows >= 10,
+            "valid_windows must be >= 1": self.valid_windows >= 1,
+            "test_windows must be >= 1": self.test_windows >= 1,
+            "steps must be >= 1": self.steps >= 1,
+            "learning_rate must be > 0": finite(self.learning_rate) and self.learning_rate > 0,
+            "weight_decay must be >= 0": finite(self.weight_decay) and self.weight_decay >= 0,
+            "seed must be a whole number in 0 .. 2**63 - 1": is_seed(self.seed),
+        }
+        raise_failed(checks, "prior")
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None) -> PriorConfig:
+        """Read the `prior` section of loaded params (defaults where absent)."""
+        return build_config(cls, (params or {}).get("prior"), located(params, "prior"))

@@ -106,13 +106,21 @@ def disjoint_qda(
     windows (points (N, D), labels (N,) patterns ≥ 1, songs (N,) ids); patterns the training
     windows lack count as misses. A collapsed latent (constant µ) scores as the training
     majority class does, not an error; NaN µ is a DataError."""
-    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
-
-    train_points, train_labels, _ = _labelled(train_points, train_labels, "training windows")
     test_points, test_labels, known = _labelled(test_points, test_labels, "test windows")
     test_songs = np.asarray(test_songs)[known]
     if len(test_labels) == 0:
         return UNDEFINED
+    model = fit_qda(train_points, train_labels, seed, reg)
+    predicted = model.predict(test_points)
+    return song_score(predicted == test_labels, test_songs, seed=seed)
+
+
+def fit_qda(train_points: np.ndarray, train_labels: np.ndarray, seed: int = 0, reg: float = 1e-3):
+    """QDA p(pattern | µ) fitted on points (N, D) with labels (N,) (patterns ≥ 1; others are
+    left out): sklearn's QuadraticDiscriminantAnalysis, fitted."""
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+
+    train_points, train_labels, _ = _labelled(train_points, train_labels, "training windows")
     classes, counts = np.unique(train_labels, return_counts=True)
     fit = np.isin(train_labels, classes[counts >= 2])
     if len(np.unique(train_labels[fit])) < 2:
@@ -122,9 +130,7 @@ def disjoint_qda(
     scale = float(np.abs(train_points).max()) or 1.0
     jitter = np.random.default_rng(seed).normal(0, 1e-6 * scale, train_points.shape)
     model = QuadraticDiscriminantAnalysis(reg_param=reg)
-    model.fit(train_points[fit] + jitter[fit], train_labels[fit])
-    predicted = model.predict(test_points)
-    return song_score(predicted == test_labels, test_songs, seed=seed)
+    return model.fit(train_points[fit] + jitter[fit], train_labels[fit])
 
 
 def majority_score(test_labels: np.ndarray, test_songs: np.ndarray, seed: int = 0) -> Score:

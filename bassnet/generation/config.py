@@ -27,6 +27,10 @@ class GenerateConfig:
     # (low, high) BPM: the MIDI's tempo is the song's within this range (`generation.beat`);
     # a range of one octave fixes the octave, as a DJ program's BPM range does
     tempo_range_bpm: tuple[float, float] = TEMPO_RANGE_BPM
+    # `--z auto` / `--z sample` and the pad's density: the prior p(z|x) every prior_hop_s
+    # seconds; the path through it is smoothed over prior_smooth_s seconds
+    prior_hop_s: float = 0.25
+    prior_smooth_s: float = 2.0
 
     def __post_init__(self) -> None:
         tempo = self.tempo_range_bpm
@@ -42,6 +46,9 @@ class GenerateConfig:
             "bass_program must be 0..127": 0 <= self.bass_program <= 127,
             "max_hours must be positive": self.max_hours > 0,
             "tempo_range_bpm must be [low, high] with 20 <= low < high <= 400": tempo_ok,
+            "prior_hop_s must be in 0.01 .. 10": finite(self.prior_hop_s)
+            and 0.01 <= self.prior_hop_s <= 10,
+            "prior_smooth_s must be >= 0": finite(self.prior_smooth_s) and self.prior_smooth_s >= 0,
         }
         raise_failed(checks, "generate")
 

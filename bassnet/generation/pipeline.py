@@ -188,6 +188,42 @@ def _segment_z(z_fn, first_window: int, count: int, hop: int) -> np.ndarray:
     return z_fn(centres)
 
 
+@dataclass
+class Segment:
+    """A stretch of the mix: frames `first` … `first` + `frames` − 1 (100/s) are its own; its
+    `spectrum` (log |CQT|, (rows, 264)) starts at frame `spectrum_first`, its 16 kHz `audio`
+    at frame `audio_first` (both reach further, as asked)."""
+
+    first: int
+    frames: int
+    spectrum: np.ndarray
+    spectrum_first: int
+    audio: np.ndarray
+    audio_first: int
+
+
+def segments(mix: MixReader, seg: int, before: int, after: int, progress: bool = True,
+             desc: str = "generate"):  # fmt: skip
+    """The mix in segments of `seg` frames, each with the features' CQT of `before` frames
+    before it to `after` frames after it (zeros outside the mix), and the audio behind them:
+    `Segment`s, one after another, in bounded memory."""
+    total = song_frames(mix)
+    cqt = GroupedCQT()  # the features' CQT
+    kernel_frames = -(-cqt.kernel_width // 2 // HOP) + 1  # CQT context either side
+    for f0 in tqdm(range(0, total, seg), desc=desc, unit="segment", disable=not progress):
+        n = min(seg, total - f0)
+        lo = f0 - before - kernel_frames  # frames of context: windows and CQT kernels
+        hi = f0 + n + after + kernel_frames
+        audio = mix.read_16k(lo * HOP, hi * HOP)
+        spectrum = cqt(audio)[kernel_frames : kernel_frames + (hi - lo - 2 * kernel_frames)]
+        yield Segment(f0, n, spectrum, f0 - before, audio, lo)
+
+
+def song_frames(mix: MixReader) -> int:
+    """The number of 100/s frames of a mix."""
+    return 1 + round(mix.seconds * SR) // HOP
+
+
 def song_curves(
     model: GenerationModel, mix: MixReader, z_fn, cfg: GenerateConfig, progress: bool = True
 ) -> BassCurves:
@@ -195,24 +231,17 @@ def song_curves(
     the mix is quieter than `cfg.silence_db` get no bass."""
     spec = model.config.spec
     hop = spec.hop
-    total = 1 + round(mix.seconds * SR) // HOP  # frames of the song at 100/s
     seg = max(hop, int(cfg.segment_s * FRAME_RATE) // hop * hop)
-    cqt = GroupedCQT()  # the features' CQT
-    kernel_frames = -(-cqt.kernel_width // 2 // HOP) + 1  # CQT context either side
     parts = []
-    for f0 in tqdm(range(0, total, seg), desc="generate", unit="segment", disable=not progress):
-        n = min(seg, total - f0)
-        lo = f0 - hop - kernel_frames  # frames of context: windows and CQT kernels
-        hi = f0 + n + 2 * hop + kernel_frames
-        audio = mix.read_16k(lo * HOP, hi * HOP)
-        spectrum = cqt(audio)[kernel_frames : kernel_frames + (hi - lo - 2 * kernel_frames)]
+    for part in segments(mix, seg, hop, 2 * hop, progress):
+        f0, n = part.first, part.frames
         count = -(-n // hop) + 1
         z = _segment_z(z_fn, f0 // hop, count, hop)
-        curves = segment_curves(model, spectrum, z, n, cfg.silence_db, batch=cfg.batch_windows)
-        # the mix's own level at frames f0 … f0 + n − 1 (frame f0 is the segment's frame
-        # hop + kernel_frames): no bass where the mix is silent
-        first = hop + kernel_frames
-        curves.silence(level_db(audio)[first : first + n] < cfg.silence_db,
+        curves = segment_curves(model, part.spectrum, z, n, cfg.silence_db,
+                                batch=cfg.batch_windows)  # fmt: skip
+        # the mix's own level at frames f0 … f0 + n − 1: no bass where the mix is silent
+        first = f0 - part.audio_first
+        curves.silence(level_db(part.audio)[first : first + n] < cfg.silence_db,
                        model.config.level_floor_db)  # fmt: skip
         parts.append(curves)
     return BassCurves.concat(parts)

@@ -1,0 +1,162 @@
+"""Fitting p(z | x) (`bassnet.model.prior`) after the VGAE: (mix, µ) pairs of the training
+songs' windows, the training-set density as a Gaussian mixture, then the network that moves
+its weights, early-stopped and shrunk toward the training-set density on the validation songs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bassnet.config import PriorConfig
+from bassnet.constants import FRAME_RATE
+from bassnet.errors import DataError
+from bassnet.model import BassNet
+from bassnet.model.latent import latent
+from bassnet.model.prior import LatentPrior, context_features
+from bassnet.training.data import cut, even_starts, read_tracks, shard_paths
+
+SHRINKS = np.round(np.linspace(0.0, 1.0, 11), 2)  # λ tried on the validation songs
+CHECK_EVERY = 10  # steps between held-out checks
+FOLDS = 5  # cross-validation folds over the training songs
+
+
+@dataclass
+class PriorData:
+    """Windows of one split: the prior's input, the model's µ(x, y) and what is known of them."""
+
+    features: np.ndarray  # (N, 528) float32, `context_features` at the window centres
+    mu: np.ndarray  # (N, 2) µ of N(x, y) of the model
+    patterns: np.ndarray  # (N,) int, the pattern at the window centre (-1: unknown)
+    songs: np.ndarray  # (N,) str, track ids
+    centres_s: np.ndarray  # (N,) window centres in s
+
+    def __len__(self) -> int:
+        return len(self.mu)
+
+
+def prior_data(
+    model: BassNet, features_dir: str | Path, split: str, count: int, context_frames: int
+) -> PriorData:
+    """About `count` windows spread evenly over the songs of `split` in a feature folder, with
+    the model's µ and the prior's input features."""
+    spec = model.config.spec
+    tracks = [t for p in shard_paths(features_dir)
+              for t in read_tracks(p, split, model.config.level_floor_db)]  # fmt: skip
+    tracks = [t for t in tracks if len(t) >= spec.expanded]
+    if not tracks:
+        raise DataError(f"{features_dir}: no {split} songs as long as the window {spec}")
+    positions = even_starts([len(t) for t in tracks], spec, count)
+    index = np.array([i for i, _ in positions])
+    start = np.array([s for _, s in positions])
+    windows = cut(tracks, index, start, spec)
+    mu, _ = latent(model, windows["x"], windows["y"])
+    centres = start + spec.expanded // 2
+    # even_starts lists the windows track by track, so the tracks' rows concatenate in order
+    feats = np.concatenate([context_features(tracks[i].mix, centres[index == i], context_frames)
+                            for i in np.unique(index)])  # fmt: skip
+    patterns = np.array([
+        int(tracks[i].pattern[c]) if tracks[i].pattern is not None else -1
+        for i, c in zip(index, centres, strict=True)
+    ])  # fmt: skip
+    songs = np.array([tracks[i].track_id for i in index])
+    return PriorData(feats, mu.astype(np.float64), patterns, songs, centres / FRAME_RATE)
+
+
+def training_density(mu: np.ndarray, components: int, seed: int):
+    """A Gaussian mixture of µ (N, 2): means (K, 2), covariances (K, 2, 2), weights (K,);
+    fewer components where µ has fewer distinct points."""
+    from sklearn.mixture import GaussianMixture
+
+    k = max(1, min(components, len(np.unique(np.round(mu, 6), axis=0)) // 2))
+    scale = float(np.var(mu, axis=0).mean()) or 1.0
+    gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4 * scale, n_init=2,
+                          random_state=seed).fit(mu)  # fmt: skip
+    return gmm.means_, gmm.covariances_, gmm.weights_
+
+
+def mean_nll(prior: LatentPrior, data: PriorData, shrink: float | None = None) -> float:
+    """The prior's mean negative log-likelihood of µ over the windows, in nats."""
+    with torch.no_grad():
+        w = prior.weights(torch.from_numpy(data.features), shrink)
+        return float(-prior.log_prob(w, torch.from_numpy(data.mu).float()).mean())
+
+
+def _subset(data: PriorData, keep: np.ndarray) -> PriorData:
+    return PriorData(data.features[keep], data.mu[keep], data.patterns[keep], data.songs[keep],
+                     data.centres_s[keep])  # fmt: skip
+
+
+def _train_net(prior: LatentPrior, data: PriorData, steps: int, cfg: PriorConfig,
+               held_out: PriorData | None = None) -> np.ndarray:  # fmt: skip
+    """`steps` full-batch Adam steps of the network on `data`'s NLL (λ = 0), from a fresh
+    start (`LatentPrior.reset`); with `held_out`, its NLL (checks, len(SHRINKS)) every
+    CHECK_EVERY steps."""
+    torch.manual_seed(cfg.seed)
+    prior.reset()
+    x, z = torch.from_numpy(data.features), torch.from_numpy(data.mu).float()
+    optimiser = torch.optim.Adam(prior.net.parameters(), lr=cfg.learning_rate,
+                                 weight_decay=cfg.weight_decay)  # fmt: skip
+    curve = []
+    for step in range(1, steps + 1):
+        prior.train()
+        loss = -prior.log_prob(prior.weights(x, 0.0), z).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if held_out is not None and step % CHECK_EVERY == 0:
+            prior.eval()
+            curve.append([mean_nll(prior, held_out, float(lam)) for lam in SHRINKS])
+    prior.eval()
+    return np.array(curve)
+
+
+def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[LatentPrior, dict]:
+    """The prior of a model from its training windows: the training-set density (a GMM of µ),
+    then the network, trained with full-batch Adam on the windows' NLL.
+
+    How long to train it and how far to shrink it toward the training-set density (λ) are
+    chosen by cross-validation over the training songs (FOLDS folds, each song's windows in
+    one fold): a network that learns only which song a window is from scores worse on songs
+    it has not heard, and λ = 1 is always among the choices, so where the mix says nothing of
+    µ the prior is the training-set density. The validation songs' NLL is reported, not used.
+    Returns the prior and what was chosen and measured."""
+    means, covs, pis = training_density(train.mu, cfg.components, cfg.seed)
+    prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames)
+    prior.set_density(means, covs, pis)
+    prior.set_feature_scale(train.features)
+    songs = np.unique(train.songs)
+    folds = np.arange(len(songs)) % min(FOLDS, len(songs))
+    fold_of = dict(zip(songs, folds, strict=True))
+    window_fold = np.array([fold_of[s] for s in train.songs])
+    total = np.zeros((cfg.steps // CHECK_EVERY, len(SHRINKS)))
+    if len(songs) >= 2 and len(total):
+        for f in np.unique(folds):
+            held = window_fold == f
+            curve = _train_net(prior, _subset(train, ~held), cfg.steps, cfg, _subset(train, held))
+            total += curve * held.sum()
+        check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
+        steps, shrink = int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at])
+        cv_nll = float(total[check, shrink_at] / len(train))
+        cv_density = float(total[0, -1] / len(train))
+    else:  # one song: nothing to cross-validate on, the training-set density
+        steps, shrink, cv_nll = 0, 1.0, float("nan")
+        cv_density = cv_nll
+    _train_net(prior, train, steps, cfg)
+    prior.shrink.fill_(shrink)
+    return prior, {
+        "components": prior.components,
+        "steps": steps,
+        "shrink": shrink,
+        "cv_nll": cv_nll,
+        "cv_nll_training_density": cv_density,
+        "train_nll": mean_nll(prior, train),
+        "valid_nll": mean_nll(prior, valid),
+        "valid_nll_training_density": mean_nll(prior, valid, 1.0),
+        "train_windows": len(train),
+        "train_songs": len(songs),
+        "valid_windows": len(valid),
+    }
