@@ -47,6 +47,9 @@ def test_output_folder_is_a_file(tmp_path, render_cfg):
     ("field", "value", "message"),
     [
         ("pattern_switch_prob", 1.5, "pattern_switch_prob"),
+        ("instrument_rule_prob", 1.5, r"instrument_rule_prob must lie in \[0, 1\]"),
+        ("instrument_rule_prob", -0.1, r"instrument_rule_prob must lie in \[0, 1\]"),
+        ("instrument_rule_prob", float("nan"), r"instrument_rule_prob must lie in \[0, 1\]"),
         ("tempo_bpm", (200, 100), "tempo_bpm"),
         ("gate", 0, "gate"),
         ("seconds", -1, "seconds"),
