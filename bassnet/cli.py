@@ -348,11 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser(
         "render",
-        help="render an artificial dataset (A1-A4) to MIDI, WAV and labels",
-        description="Render songs 0..N-1 of an artificial dataset (paper §5.1). Values not "
+        help="render an artificial dataset (A1-A5) to MIDI, WAV and labels",
+        description="Render songs 0..N-1 of an artificial dataset (paper §5.1; A5: the bass "
+        "pattern follows the chord instrument). Values not "
         "given come from params.yaml (the active profile).",
     )
-    render.add_argument("dataset", help="A1, A2, A3 or A4")
+    render.add_argument("dataset", help="A1, A2, A3, A4 or A5")
     render.add_argument(
         "--songs", type=int, help="number of songs (default: render.songs, or render.test_songs)"
     )

@@ -311,8 +311,9 @@ class RenderConfig:
     root_range: tuple[int, int]  # MIDI range of chord roots, inclusive (paper: 48–60)
     chord_measures: tuple[int, ...]  # a chord lasts one of these numbers of measures (1 or 2)
     proportion_range: tuple[float, float]  # mixing proportion of the two chord instruments
-    instrument_switch_prob: float  # A3: chance of changing instrument at a chord change (0.5)
-    pattern_switch_prob: float  # chance of a new bass pattern at a measure boundary
+    instrument_switch_prob: float  # A3, A5: chance of changing instrument at a chord change (0.5)
+    instrument_rule_prob: float  # A5: chance that a measure plays its chord instrument's pattern
+    pattern_switch_prob: float  # A1–A4: chance of a new bass pattern at a measure boundary
     bass_program: int  # GM program, 0-based (33 = Electric Bass (finger), GM #34)
     gate: float  # sounding fraction of each note's notated length
     velocity: dict[str, int]  # MIDI velocities: chords, bass, drums
@@ -342,6 +343,7 @@ class RenderConfig:
             <= self.proportion_range[1]
             <= 1,
             "instrument_switch_prob must lie in [0, 1]": 0 <= self.instrument_switch_prob <= 1,
+            "instrument_rule_prob must lie in [0, 1]": 0 <= self.instrument_rule_prob <= 1,
             "pattern_switch_prob must lie in [0, 1]": 0 <= self.pattern_switch_prob <= 1,
             "bass_program must be 0..127": 0 <= self.bass_program <= 127,
             "gate must lie in (0, 1]": 0 < self.gate <= 1,

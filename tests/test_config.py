@@ -14,7 +14,7 @@ def test_profiles_override_shared_settings():
     assert (paper.songs, paper.seconds, paper.sample_rate) == (1000, 60, 44100)
     assert default.songs < paper.songs
     assert default.soundfont == paper.soundfont  # shared
-    assert set(default.seeds) == {"A1", "A2", "A3", "A4"}
+    assert set(default.seeds) == set(default.test_seeds) == {"A1", "A2", "A3", "A4", "A5"}
 
 
 def test_unknown_profile_and_missing_file(tmp_path):

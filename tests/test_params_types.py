@@ -30,6 +30,8 @@ CASES = [
      "render.seconds: expected a number, got '30' (a string)"),
     ("render.velocity", {"chords": 80, "bass": "loud", "drums": 100}, RENDER,
      "render.velocity.bass: expected an integer, got 'loud' (a string)"),
+    ("render.instrument_rule_prob", "0.9", RENDER,
+     "render.instrument_rule_prob: expected a number, got '0.9' (a string)"),
     ("render.tempo_bpm", [100, "fast"], RENDER,
      "render.tempo_bpm: expected a list of 2 numbers, got [100, 'fast']"),
     ("profiles.default.train.batch_size", "8", TRAIN,

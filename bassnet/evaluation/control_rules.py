@@ -1,8 +1,8 @@
 """What a bass pattern prescribes over a song, and how a generated bass is scored against it:
 the units of the control test (`bassnet.evaluation.control_test`).
 
-- pitch (harmony datasets A1–A3): the generated pitch class at each bass step (the median f0
-  over its first half) equals the step's chord degree (root, third or fifth);
+- pitch (harmony datasets A1–A3, and A5 as A1): the generated pitch class at each bass step
+  (the median f0 over its first half) equals the step's chord degree (root, third or fifth);
 - rhythm (A4): per beat, the generated note starts, snapped to the eighth-note grid (±50 ms),
   are exactly the pattern's.
 """

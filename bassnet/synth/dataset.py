@@ -50,9 +50,9 @@ LABEL_SCHEMA = pa.schema(
         ("tonic", pa.int8()),  # pitch class, 0 = C
         ("mode", pa.string()),  # "major" or "minor"
         ("tempo_bpm", pa.float64()),
-        ("chord_programs", pa.list_(pa.int16())),  # GM programs (0-based) of chord channels 0, 1
-        ("chord_volumes", pa.list_(pa.int16())),  # their MIDI channel volumes (CC 7)
-        ("proportion", pa.float64()),  # share of chord instrument 0; null in A3
+        ("chord_programs", pa.list_(pa.int16())),  # GM programs (0-based) of the chord instruments
+        ("chord_volumes", pa.list_(pa.int16())),  # (2; A5: 3), their MIDI channel volumes (CC 7)
+        ("proportion", pa.float64()),  # share of chord instrument 0; null in A3 and A5
         ("bass_program", pa.int16()),
         ("n_measures", pa.int32()),
         ("duration_s", pa.float64()),

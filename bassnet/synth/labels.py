@@ -24,8 +24,8 @@ def frame_labels(plan: SongPlan) -> dict[str, np.ndarray]:
         pattern: int8, bass pattern (1-based) of the frame's measure.
         chord_root: int8, MIDI pitch of the sounding chord's root.
         chord_quality: int8, index into `QUALITIES` (0 major, 1 minor, 2 diminished).
-        chord_instrument: int16, GM program (0-based) of the chord instrument in A3; -1 where
-            two instruments play together (A1, A2, A4).
+        chord_instrument: int16, GM program (0-based) of the one chord instrument playing in
+            A3 and A5; -1 where two instruments play together (A1, A2, A4).
         bass_pitch: int8, MIDI pitch of the sounding bass note, -1 (`SILENT`) when none.
         bass_onset: uint8, 1 on the frame nearest to each bass note's start, else 0.
     """

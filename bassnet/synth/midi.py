@@ -6,7 +6,7 @@ import io
 
 import mido
 
-from bassnet.synth.plan import BASS_CHANNEL, TICKS_PER_BEAT, Note, SongPlan
+from bassnet.synth.plan import BASS_CHANNEL, CHORD_CHANNELS, TICKS_PER_BEAT, Note, SongPlan
 
 TRACK_NAMES = ("chords", "drums", "bass")
 MIX_TRACKS = ("chords", "drums")  # what the mix audio holds; the bass is rendered alone
@@ -45,7 +45,8 @@ def plan_to_midi(plan: SongPlan) -> mido.MidiFile:
         mido.MetaMessage("set_tempo", tempo=plan.tempo_us, time=0),
         mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
     ]
-    for channel, (program, volume) in enumerate(zip(plan.programs, plan.volumes, strict=True)):
+    channels = CHORD_CHANNELS[: len(plan.programs)]
+    for channel, program, volume in zip(channels, plan.programs, plan.volumes, strict=True):
         chord_setup += [
             mido.Message("program_change", channel=channel, program=program, time=0),
             mido.Message("control_change", channel=channel, control=7, value=volume, time=0),

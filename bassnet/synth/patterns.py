@@ -1,4 +1,5 @@
-"""What the bass and the drums play in one 4/4 measure, for each artificial dataset (paper §5.1).
+"""What the bass and the drums play in one 4/4 measure, for each artificial dataset (paper §5.1,
+and A5, this project's own).
 
 A pattern maps the measure's context (chord quality, chord instrument) to bass steps: a start
 and a length in beats and a chord degree (1 root, 3 third, 5 fifth; 2 and 4 passing steps).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # General MIDI programs, 0-based as stored in MIDI files (GM's own list counts from 1).
+ACOUSTIC_PIANO = 0  # GM #1, Acoustic Grand Piano
 DRAWBAR_ORGAN = 16  # GM #17
 ACOUSTIC_GUITAR = 24  # GM #25, Acoustic Guitar (nylon)
 # Pitched GM groups the mix's chord instruments are drawn from: piano, organ, guitar, ensemble.
@@ -40,17 +42,32 @@ class DatasetSpec:
 
     name: str
     n_patterns: int
-    alternating_instruments: bool  # A3: one chord instrument at a time, organ or guitar
+    # A3, A5: the GM programs that take turns as the one chord instrument playing at a time;
+    # empty where two chord instruments drawn per song play together (A1, A2, A4)
+    alternating_instruments: tuple[int, ...]
     double_kick: bool  # A4: two eighth-note bass drums on beat 3
     description: str
+    # A5: each measure's pattern is, with probability render.instrument_rule_prob, its chord
+    # instrument's own (INSTRUMENT_PATTERNS), else one of the others; elsewhere patterns are
+    # drawn independently of the mix
+    instrument_rule: bool = False
 
+
+ORGAN_GUITAR = (DRAWBAR_ORGAN, ACOUSTIC_GUITAR)
+ORGAN_GUITAR_PIANO = (DRAWBAR_ORGAN, ACOUSTIC_GUITAR, ACOUSTIC_PIANO)
 
 DATASETS: dict[str, DatasetSpec] = {
-    "A1": DatasetSpec("A1", 3, False, False, "harmony: root / third / fifth"),
-    "A2": DatasetSpec("A2", 2, False, False, "harmony: root or fifth by chord quality"),
-    "A3": DatasetSpec("A3", 2, True, False, "timbre: root or fifth by chord instrument"),
-    "A4": DatasetSpec("A4", 5, False, True, "rhythm: five patterns tied to the drums"),
-}
+    "A1": DatasetSpec("A1", 3, (), False, "harmony: root / third / fifth"),
+    "A2": DatasetSpec("A2", 2, (), False, "harmony: root or fifth by chord quality"),
+    "A3": DatasetSpec("A3", 2, ORGAN_GUITAR, False, "timbre: root or fifth by chord instrument"),
+    "A4": DatasetSpec("A4", 5, (), True, "rhythm: five patterns tied to the drums"),
+    "A5": DatasetSpec("A5", 3, ORGAN_GUITAR_PIANO, False,
+                      "mix → pattern: root / third / fifth by chord instrument (90 %)",
+                      instrument_rule=True),
+}  # fmt: skip
+
+# A5: each chord instrument's own pattern (A1's patterns: 1 root, 2 third, 3 fifth).
+INSTRUMENT_PATTERNS: dict[int, int] = {DRAWBAR_ORGAN: 1, ACOUSTIC_GUITAR: 2, ACOUSTIC_PIANO: 3}
 
 
 # Each dataset's patterns by name, in pattern order (pattern 1 first): what `bass_steps` plays.
@@ -61,6 +78,7 @@ PATTERN_NAMES: dict[str, tuple[str, ...]] = {
     "A2": ("root-on-minor", "fifth-on-minor"),  # minor chords: root (major: fifth), or the reverse
     "A3": ("root-on-guitar", "root-on-organ"),  # the root under that instrument, the fifth else
     "A4": ("root-fifth", "fifth-root", "root-third-fifth", "eighths", "root-only"),
+    "A5": ("root", "third", "fifth"),  # A1's; mostly under organ / guitar / piano respectively
 }
 
 
@@ -88,7 +106,7 @@ def bass_steps(dataset: str, pattern: int, quality: str, program: int) -> tuple[
     """The bass steps of one measure.
 
     Args:
-        dataset: "A1".."A4".
+        dataset: "A1".."A5".
         pattern: 1-based pattern number.
         quality: quality of the measure's chord, "major", "minor" or "diminished".
             A diminished chord counts as minor in A2 (its third is minor).
@@ -97,7 +115,7 @@ def bass_steps(dataset: str, pattern: int, quality: str, program: int) -> tuple[
     spec = DATASETS[dataset]
     if not 1 <= pattern <= spec.n_patterns:
         raise ValueError(f"{dataset} has patterns 1..{spec.n_patterns}, got {pattern}")
-    if dataset == "A1":
+    if dataset in ("A1", "A5"):  # A5 plays A1's patterns; its rule only chooses among them
         return _quarters(*[(1, 3, 5)[pattern - 1]] * 4)
     if dataset == "A2":
         root_on_minor = pattern == 1

@@ -1,4 +1,4 @@
-"""Song plans: everything one artificial song plays, drawn from its seed (paper §5.1). Pure.
+"""Song plans: everything one artificial song plays, drawn from its seed (paper §5.1; A5). Pure.
 
 A plan is the single source of truth for a song: the MIDI file is written from it, and so are
 the per-frame labels, so audio and labels cannot drift apart.
@@ -17,7 +17,9 @@ from bassnet.synth.theory import SCALES, Mode, degree_interval, triad_pitches, t
 
 TICKS_PER_BEAT = 480  # MIDI time base; all note times are whole ticks
 BEATS_PER_MEASURE = 4  # 4/4 throughout
-BASS_CHANNEL, DRUM_CHANNEL = 2, 9  # chord instruments use channels 0 and 1
+BASS_CHANNEL, DRUM_CHANNEL = 2, 9
+# MIDI channels of chord instruments 0, 1 and (A5) 2: one each, skipping the bass's
+CHORD_CHANNELS = (0, 1, 3)
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Chord:
     step: int  # scale step (0-based) of the root within the key
     root: int  # MIDI pitch of the root
     quality: str  # "major", "minor" or "diminished"
-    program: int  # A3: GM program of the one instrument playing it; -1 when both play
+    program: int  # A3, A5: GM program of the one instrument playing it; -1 when both play
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ class SongPlan:
     tonic: int  # pitch class, 0 = C
     mode: Mode
     tempo_us: int  # microseconds per quarter note, as stored in MIDI
-    programs: tuple[int, int]  # GM programs of chord channels 0 and 1
-    volumes: tuple[int, int]  # MIDI channel volume (CC 7) of chord channels 0 and 1
-    proportion: float  # share of chord instrument 0 in the mix (NaN in A3)
+    programs: tuple[int, ...]  # GM programs of the chord instruments (2; A5: 3), CHORD_CHANNELS
+    volumes: tuple[int, ...]  # their MIDI channel volumes (CC 7)
+    proportion: float  # share of chord instrument 0 in the mix (NaN in A3 and A5)
     n_measures: int
     chords: tuple[Chord, ...]
     patterns: tuple[int, ...]  # bass pattern (1-based) per measure
@@ -109,10 +111,13 @@ def _draw_chords(
     tonic: int,
     mode: Mode,
     n_measures: int,
-    alternating: bool,
+    alternating: tuple[int, ...],
 ) -> list[Chord]:
+    """The song's chords; where instruments alternate (A3, A5), each chord's instrument: the
+    first drawn uniformly, then at each chord change, with probability
+    cfg.instrument_switch_prob, another one, uniformly."""
     chords: list[Chord] = []
-    program = int(rng.choice([pt.DRAWBAR_ORGAN, pt.ACOUSTIC_GUITAR])) if alternating else -1
+    program = int(rng.choice(list(alternating))) if alternating else -1
     measure = 0
     while measure < n_measures:
         step = int(rng.integers(7))
@@ -124,7 +129,9 @@ def _draw_chords(
             raise ValueError(f"root_range {cfg.root_range} spans less than an octave")
         root = int(rng.choice(roots))
         if alternating and chords and rng.random() < cfg.instrument_switch_prob:
-            program = pt.ACOUSTIC_GUITAR if program == pt.DRAWBAR_ORGAN else pt.DRAWBAR_ORGAN
+            others = [p for p in alternating if p != program]
+            # one other (A3) is no draw, so A3's random numbers stay what they always were
+            program = others[0] if len(others) == 1 else int(rng.choice(others))
         chords.append(Chord(measure, length, step, root, triad_quality(mode, step), program))
         measure += length
     return chords
@@ -143,6 +150,22 @@ def _draw_patterns(
     return patterns
 
 
+def _draw_instrument_patterns(
+    rng: np.random.Generator, chords: list[Chord], rule_prob: float
+) -> list[int]:
+    """A5: per measure, its chord instrument's pattern (`pt.INSTRUMENT_PATTERNS`) with
+    probability `rule_prob`, else one of the other patterns, uniformly."""
+    n_patterns = len(pt.INSTRUMENT_PATTERNS)
+    patterns = []
+    for chord in chords_per_measure(chords):
+        own = pt.INSTRUMENT_PATTERNS[chord.program]
+        if rng.random() < rule_prob:
+            patterns.append(own)
+        else:
+            patterns.append(int(rng.choice([p for p in range(1, n_patterns + 1) if p != own])))
+    return patterns
+
+
 def make_plan(dataset: str, index: int, seed: int, cfg: RenderConfig) -> SongPlan:
     """Draw song `index` of `dataset` from its `seed` (see `song_seed`)."""
     if dataset not in pt.DATASETS:
@@ -156,9 +179,10 @@ def make_plan(dataset: str, index: int, seed: int, cfg: RenderConfig) -> SongPla
     measure_s = BEATS_PER_MEASURE * tempo_us / 1e6
     n_measures = max(1, round(cfg.seconds / measure_s))
 
-    if spec.alternating_instruments:
-        programs = (pt.DRAWBAR_ORGAN, pt.ACOUSTIC_GUITAR)
-        proportion, volumes = math.nan, (127, 127)
+    programs: tuple[int, ...]
+    if spec.alternating_instruments:  # one at a time, each at full channel volume
+        programs = spec.alternating_instruments
+        proportion, volumes = math.nan, (127,) * len(programs)
     else:
         programs = tuple(int(p) for p in rng.choice(pt.CHORD_PROGRAMS, size=2, replace=False))
         proportion = float(rng.uniform(*cfg.proportion_range))
@@ -167,7 +191,10 @@ def make_plan(dataset: str, index: int, seed: int, cfg: RenderConfig) -> SongPla
         volumes = (round(127 * proportion / louder), round(127 * (1 - proportion) / louder))
 
     chords = _draw_chords(rng, cfg, tonic, mode, n_measures, spec.alternating_instruments)
-    patterns = _draw_patterns(rng, spec.n_patterns, n_measures, cfg.pattern_switch_prob)
+    if spec.instrument_rule:
+        patterns = _draw_instrument_patterns(rng, chords, cfg.instrument_rule_prob)
+    else:
+        patterns = _draw_patterns(rng, spec.n_patterns, n_measures, cfg.pattern_switch_prob)
 
     def note(beat: float, beats: float, pitch: int, velocity: int, channel: int) -> Note:
         start = round(beat * TICKS_PER_BEAT)
@@ -179,7 +206,7 @@ def make_plan(dataset: str, index: int, seed: int, cfg: RenderConfig) -> SongPla
     chord_notes, drum_notes, bass_notes = [], [], []
     for m, (chord, pattern) in enumerate(zip(chords_per_measure(chords), patterns, strict=True)):
         bar = m * BEATS_PER_MEASURE
-        channels = [0, 1] if chord.program < 0 else [programs.index(chord.program)]
+        channels = [0, 1] if chord.program < 0 else [CHORD_CHANNELS[programs.index(chord.program)]]
         for beat in range(BEATS_PER_MEASURE):  # each chord struck on every quarter note
             for pitch in triad_pitches(chord.root, mode, chord.step):
                 chord_notes += [note(bar + beat, 1, pitch, vel["chords"], ch) for ch in channels]

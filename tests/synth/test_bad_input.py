@@ -14,8 +14,8 @@ from bassnet.synth.dataset import render_dataset
 
 def test_unknown_dataset(tmp_path, render_cfg):
     out = tmp_path / "out"
-    with pytest.raises(ConfigError, match="unknown dataset 'A5'"):
-        render_dataset("A5", out, 2, 1, render_cfg)
+    with pytest.raises(ConfigError, match="unknown dataset 'A6'"):
+        render_dataset("A6", out, 2, 1, render_cfg)
     assert not out.exists()
 
 
@@ -47,6 +47,9 @@ def test_output_folder_is_a_file(tmp_path, render_cfg):
     ("field", "value", "message"),
     [
         ("pattern_switch_prob", 1.5, "pattern_switch_prob"),
+        ("instrument_rule_prob", 1.5, r"instrument_rule_prob must lie in \[0, 1\]"),
+        ("instrument_rule_prob", -0.1, r"instrument_rule_prob must lie in \[0, 1\]"),
+        ("instrument_rule_prob", float("nan"), r"instrument_rule_prob must lie in \[0, 1\]"),
         ("tempo_bpm", (200, 100), "tempo_bpm"),
         ("gate", 0, "gate"),
         ("seconds", -1, "seconds"),
@@ -66,6 +69,23 @@ def test_bad_params_file(tmp_path):
     assert code == 2
     params.write_text("profile: fast\nprofiles: {default: {}}\n")
     assert main(["render", "A1", "--params", str(params), "--out", str(tmp_path / "o")]) == 2
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1])
+def test_instrument_rule_prob_outside_0_1_is_named_by_the_cli(tmp_path, capsys, value):
+    import yaml
+
+    from bassnet.config import REPO_PARAMS
+
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+    raw["render"]["instrument_rule_prob"] = value
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "o"
+    assert main(["render", "A5", "--params", str(params), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == "bassnet: error: render: instrument_rule_prob must lie in [0, 1]\n", err
+    assert not out.exists()
 
 
 def test_cli_reports_errors_without_traceback(tmp_path, capsys):

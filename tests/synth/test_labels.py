@@ -35,3 +35,17 @@ def test_pattern_and_chord_labels_change_only_at_measure_boundaries(render_cfg):
         offsets = changes / measure_frames - np.floor(changes / measure_frames)
         assert np.all(offsets < 1 / measure_frames + 1e-9), key
     assert set(np.unique(labels["chord_instrument"])) == {-1}
+
+
+def test_chord_instrument_is_the_plans_instrument_of_each_measure(render_cfg):
+    for dataset in ("A3", "A5"):
+        for i in range(6):
+            plan = make_plan(dataset, i, 200 + i, render_cfg)
+            labels = frame_labels(plan)
+            measure_frames = plan.duration_s / plan.n_measures * FRAME_RATE
+            for m, chord in enumerate(plan.chord_per_measure()):
+                # the frames well inside measure m
+                a, b = round((m + 0.05) * measure_frames), round((m + 0.95) * measure_frames)
+                assert set(labels["chord_instrument"][a:b]) == {chord.program}, (dataset, i, m)
+                assert set(labels["pattern"][a:b]) == {plan.patterns[m]}
+            assert set(labels["chord_instrument"]) <= set(plan.programs)

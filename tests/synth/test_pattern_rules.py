@@ -2,7 +2,7 @@
 
 The test reads the MIDI file back with mido and re-derives, measure by measure, what the bass
 must play from what the file itself says: the chord from the `chords` track, the instrument
-from the channel playing it (A3), the bass drums from the `drums` track (A4), and the pattern
+from the channel playing it (A3, A5), the bass drums from the `drums` track (A4), and the pattern
 from the labels. The rules are written here independently of `bassnet.synth.patterns`.
 """
 
@@ -19,7 +19,7 @@ from bassnet.synth.plan import make_plan, song_seed
 TPB = 480
 BAR = 4 * TPB
 STEPS = {"major": [2, 2, 1, 2, 2, 2, 1], "minor": [2, 1, 2, 2, 1, 2, 2]}
-ORGAN, GUITAR = 16, 24
+ORGAN, GUITAR, PIANO = 16, 24, 0
 KICK, SNARE, HAT = 36, 38, 42
 
 
@@ -59,7 +59,7 @@ def expected_bass(dataset, pattern, chord, quality, program, kick_beats, tonic, 
         return root - 12 + interval
 
     assert degree(3) == third - 12 and degree(5) == fifth - 12  # root position triad
-    if dataset == "A1":
+    if dataset in ("A1", "A5"):  # A5 plays A1's patterns
         return [(b, degree((1, 3, 5)[pattern - 1])) for b in range(4)]
     if dataset == "A2":
         minor = quality in ("minor", "diminished")
@@ -84,9 +84,10 @@ def quality_of(chord):
     return {(4, 7): "major", (3, 7): "minor", (3, 6): "diminished"}[(third - root, fifth - root)]
 
 
-@pytest.mark.parametrize("dataset", ["A1", "A2", "A3", "A4"])
+@pytest.mark.parametrize("dataset", ["A1", "A2", "A3", "A4", "A5"])
 def test_bass_follows_the_labelled_pattern(dataset, render_cfg):
     seen_patterns, seen_qualities = set(), set()
+    on_rule = measures = 0  # A5: measures whose pattern is their chord instrument's
     for i in range(8):
         plan = make_plan(dataset, i, song_seed(11, i), render_cfg)
         labels = frame_labels(plan)
@@ -113,6 +114,12 @@ def test_bass_follows_the_labelled_pattern(dataset, render_cfg):
                 assert len(channels) == 1, "A3 plays one chord instrument at a time"
                 program = programs[channels.pop()]
                 assert program in (ORGAN, GUITAR)
+            elif dataset == "A5":
+                assert len(channels) == 1, "A5 plays one chord instrument at a time"
+                # each instrument on a channel of its own, none on the bass's or the drums'
+                assert {programs[ch] for ch in (0, 1, 3)} == {ORGAN, GUITAR, PIANO}
+                program = programs[channels.pop()]
+                assert program in (ORGAN, GUITAR, PIANO)
             else:
                 assert channels == {0, 1}
                 program = None
@@ -132,5 +139,10 @@ def test_bass_follows_the_labelled_pattern(dataset, render_cfg):
             assert got == want, (dataset, i, m, pattern, chord, program)
             seen_patterns.add(pattern)
             seen_qualities.add(quality)
-    assert len(seen_patterns) == {"A1": 3, "A2": 2, "A3": 2, "A4": 5}[dataset]
+            if dataset == "A5":  # organ root, guitar third, piano fifth
+                on_rule += pattern == {ORGAN: 1, GUITAR: 2, PIANO: 3}[program]
+                measures += 1
+    assert len(seen_patterns) == {"A1": 3, "A2": 2, "A3": 2, "A4": 5, "A5": 3}[dataset]
+    if dataset == "A5":
+        assert on_rule / measures > 0.75, (on_rule, measures)  # 0.9 expected
     assert {"major", "minor"} <= seen_qualities

@@ -1,6 +1,8 @@
 """Song plans obey the paper's §5.1 rules and depend only on their seed."""
 
 import dataclasses
+import math
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -32,6 +34,11 @@ def test_plan_ranges(dataset, render_cfg):
         if dataset == "A3":
             assert plan.programs == (pt.DRAWBAR_ORGAN, pt.ACOUSTIC_GUITAR)
             assert all(c.program in plan.programs for c in plan.chords)
+            assert math.isnan(plan.proportion) and plan.volumes == (127, 127)
+        elif dataset == "A5":
+            assert plan.programs == (pt.DRAWBAR_ORGAN, pt.ACOUSTIC_GUITAR, pt.ACOUSTIC_PIANO)
+            assert all(c.program in plan.programs for c in plan.chords)
+            assert math.isnan(plan.proportion) and plan.volumes == (127, 127, 127)
         else:
             assert len(set(plan.programs)) == 2
             assert set(plan.programs) <= set(pt.CHORD_PROGRAMS)
@@ -58,16 +65,73 @@ def test_pattern_switch_probability(render_cfg):
         assert all(a != b for a, b in zip(p, p[1:], strict=False))
 
 
-def test_a3_switches_instrument_at_half_the_chord_changes(render_cfg):
+@pytest.mark.parametrize("dataset", ["A3", "A5"])
+def test_alternating_instruments_switch_at_half_the_chord_changes(render_cfg, dataset):
     cfg = dataclasses.replace(render_cfg, seconds=60)
     changes = switches = 0
     for i in range(40):
-        chords = make_plan("A3", i, i, cfg).chords
+        chords = make_plan(dataset, i, i, cfg).chords
         changes += len(chords) - 1
         switches += sum(a.program != b.program for a, b in zip(chords, chords[1:], strict=False))
     rate = switches / changes
     # binomial standard error at n ≈ 700 is ≈ 0.02
     assert abs(rate - 0.5) < 0.08, rate
+
+
+ORGAN, GUITAR, PIANO = 16, 24, 0
+OWN_PATTERN = {ORGAN: 1, GUITAR: 2, PIANO: 3}  # A5: organ root, guitar third, piano fifth
+
+
+def a5_measures(cfg, songs=200):
+    """(chord instrument, pattern) of every measure of A5's first `songs` songs."""
+    return [
+        (chord.program, pattern)
+        for i in range(songs)
+        for plan in [make_plan("A5", i, song_seed(1005, i), cfg)]
+        for chord, pattern in zip(plan.chord_per_measure(), plan.patterns, strict=True)
+    ]
+
+
+def test_a5_pattern_is_the_chord_instruments_at_the_rule_probability(render_cfg):
+    cfg = dataclasses.replace(render_cfg, seconds=30)
+    assert cfg.instrument_rule_prob == 0.9  # params.yaml
+    measures = a5_measures(cfg)
+    counts = Counter(measures)
+    share = sum(n for (program, p), n in counts.items() if OWN_PATTERN[program] == p) / len(
+        measures
+    )
+    # ≈3800 measures, each independently on rule: binomial standard error ≈ 0.005
+    assert abs(share - 0.9) < 0.02, share
+    # every pattern occurs under every instrument, and each instrument is used about equally
+    assert set(counts) == {(program, p) for program in OWN_PATTERN for p in (1, 2, 3)}
+    for program in OWN_PATTERN:
+        under = {p: counts[(program, p)] for p in (1, 2, 3)}
+        assert abs(sum(under.values()) / len(measures) - 1 / 3) < 0.05, counts
+        # off the rule, the two other patterns are equally likely
+        off = [n for p, n in under.items() if p != OWN_PATTERN[program]]
+        assert abs(off[0] - off[1]) < 0.5 * sum(off), counts
+
+
+def test_a5_instrument_rule_probability_is_obeyed_at_its_ends(render_cfg):
+    always = a5_measures(dataclasses.replace(render_cfg, instrument_rule_prob=1.0), songs=30)
+    never = a5_measures(dataclasses.replace(render_cfg, instrument_rule_prob=0.0), songs=30)
+    assert all(OWN_PATTERN[program] == p for program, p in always)
+    assert all(OWN_PATTERN[program] != p for program, p in never)
+
+
+def test_a5_switches_to_each_other_instrument_alike(render_cfg):
+    cfg = dataclasses.replace(render_cfg, seconds=60, instrument_switch_prob=1.0)
+    firsts, moves = Counter(), Counter()
+    for i in range(60):
+        chords = make_plan("A5", i, i, cfg).chords
+        firsts[chords[0].program] += 1
+        moves.update((a.program, b.program) for a, b in zip(chords, chords[1:], strict=False))
+    assert set(firsts) == set(OWN_PATTERN)
+    assert all(a != b for a, b in moves), "with instrument_switch_prob 1 every change switches"
+    assert set(moves) == {(a, b) for a in OWN_PATTERN for b in OWN_PATTERN if a != b}
+    for a in OWN_PATTERN:
+        to = [n for (x, _), n in moves.items() if x == a]
+        assert abs(to[0] - to[1]) < 0.3 * sum(to), moves
 
 
 def test_patterns_are_drawn_uniformly(render_cfg):

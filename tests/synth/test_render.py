@@ -11,6 +11,7 @@ import soundfile as sf
 
 from bassnet.synth.dataset import LABEL_SCHEMA, render_dataset
 from bassnet.synth.fluidsynth_render import FluidRenderer
+from bassnet.synth.labels import frame_labels
 from bassnet.synth.midi import plan_to_midi
 from bassnet.synth.plan import make_plan
 
@@ -120,3 +121,50 @@ def test_bass_sounds_on_notes_and_rests_in_pattern_5(render_cfg):
             b = round((m + 1) * 4 * beat_s * sr)
             assert rms(bass[a:b]) < 0.01 * loud, m
             assert rms(mix[a:b]) > 0.05 * rms(mix)  # while the mix plays on
+
+
+def test_a5_renders_audio_and_labels_with_one_chord_instrument_at_a_time(tmp_path, render_cfg):
+    out = tmp_path / "A5"
+    summary = render_dataset("A5", out, 2, 1005, render_cfg, progress=False)
+    assert "A5: 2 songs" in summary.line()
+    table = pq.read_table(out / "labels.parquet")
+    assert table.schema.equals(LABEL_SCHEMA)
+    for row in table.to_pylist():
+        plan = make_plan("A5", int(row["index"]), row["seed"], render_cfg)
+        assert row["chord_programs"] == [16, 24, 0]  # organ, guitar, piano
+        assert row["chord_volumes"] == [127, 127, 127] and row["proportion"] is None
+        assert set(row["pattern"]) <= {1, 2, 3}
+        np.testing.assert_array_equal(
+            row["chord_instrument"], frame_labels(plan)["chord_instrument"]
+        )
+        for stem in ("mix", "bass"):
+            audio, rate = sf.read(out / "audio" / f"{row['track_id']}.{stem}.wav")
+            assert rate == render_cfg.sample_rate
+            assert len(audio) == round(row["duration_s"] * rate) and rms(audio) > 1e-3
+    stats = json.loads((out / "stats.json").read_text())
+    assert set(stats["pattern_share"]) == {"1", "2", "3"}
+    assert abs(sum(stats["pattern_share"].values()) - 1) < 1e-3
+
+
+def test_each_a5_chord_instrument_sounds_on_its_channel(render_cfg):
+    """The chords alone sound in every measure, whichever of the three instruments (on MIDI
+    channels 0, 1 and 3) plays it."""
+    cfg = dataclasses.replace(render_cfg, seconds=20, instrument_switch_prob=1.0)
+    plan = next(
+        p for p in (make_plan("A5", i, i, cfg) for i in range(50))
+        if {c.program for c in p.chords} == {16, 24, 0}
+    )  # fmt: skip
+    renderer = FluidRenderer(cfg.soundfont, cfg.sample_rate, cfg.gain, cfg.effects)
+    try:
+        n = round(plan.duration_s * cfg.sample_rate)
+        chords = renderer.render(plan_to_midi(plan), ("chords",), n).mean(axis=1)
+    finally:
+        renderer.close()
+    measure = n / plan.n_measures
+    levels = {}
+    for m, chord in enumerate(plan.chord_per_measure()):
+        levels.setdefault(chord.program, []).append(
+            rms(chords[round(m * measure) : round((m + 1) * measure)])
+        )
+    assert set(levels) == {16, 24, 0}
+    assert min(min(v) for v in levels.values()) > 0.05 * rms(chords), levels
