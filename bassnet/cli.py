@@ -314,6 +314,34 @@ def _control(args: argparse.Namespace) -> None:
     print(score_line(result))
 
 
+def _prior(args: argparse.Namespace) -> None:
+    import json
+    import time
+
+    from bassnet.atomic import write_text
+    from bassnet.config import PriorConfig, load_params
+    from bassnet.evaluation.prior import prior_line, train_and_score
+    from bassnet.evaluation.report import selected_model
+    from bassnet.evaluation.scoring import load_model
+    from bassnet.model import write_checkpoint
+
+    params = load_params(args.params, args.profile)
+    cfg = PriorConfig.from_params(params)
+    name = selected_model(Path(args.control), args.dataset, args.window)
+    model_path = Path(args.models) / args.dataset / name / "model.pt"
+    started = time.perf_counter()
+    features = Path(args.features)
+    prior, metrics = train_and_score(load_model(model_path), features / args.dataset,
+                                     features / f"{args.dataset}-test", cfg)  # fmt: skip
+    metrics = {"dataset": args.dataset, "model": name, **metrics,
+               "wall_minutes": round((time.perf_counter() - started) / 60, 2)}  # fmt: skip
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    write_checkpoint({"prior": prior.to_state(), "model": f"{args.dataset}/{name}"}, args.out)
+    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
+    write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+    print(prior_line(args.dataset, metrics) + f" → {args.out}")
+
+
 def _manifest(args: argparse.Namespace) -> None:
     from bassnet.atomic import check_outputs
     from bassnet.config import StemsConfig
@@ -510,6 +538,31 @@ def build_parser() -> argparse.ArgumentParser:
     control.add_argument("--profile", help="profile in the params file")
     control.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     control.set_defaults(func=_control)
+
+    prior = sub.add_parser(
+        "prior",
+        help="fit the prior p(z|x) of a dataset's selected model on its training songs and "
+        "score it on the test songs",
+    )
+    prior.add_argument("--dataset", required=True, help="A1 … A5")
+    prior.add_argument("--models", default="models", help="folder of trained models")
+    prior.add_argument(
+        "--control", default="metrics/control",
+        help="the control stage's metrics: which model of the dataset ships",
+    )  # fmt: skip
+    prior.add_argument(
+        "--window", default="40-40",
+        help="the window's model, where the control stage selected none",
+    )  # fmt: skip
+    prior.add_argument(
+        "--features", default="data/features",
+        help="feature folders DATASET (training, validation) and DATASET-test",
+    )  # fmt: skip
+    prior.add_argument("--out", required=True, help="the prior's file (priors/DATASET.pt)")
+    prior.add_argument("--metrics", required=True, help="JSON of its scores")
+    prior.add_argument("--params", help=PARAMS_HELP)
+    prior.add_argument("--profile", help="profile in the params file")
+    prior.set_defaults(func=_prior)
 
     manifest = sub.add_parser(
         "manifest",

@@ -131,6 +131,13 @@ def read_control(folder: Path | None, datasets: list[str]) -> dict[str, dict]:
     return out
 
 
+def selected_model(control: Path | None, dataset: str, window: str) -> str:
+    """The folder name under models/<dataset>/ of the model that ships: the control stage's
+    choice on the validation songs, else the `window`'s model."""
+    chosen = read_control(control, [dataset]).get(dataset, {}).get("selected")
+    return chosen or WindowSpec.parse(window).slug
+
+
 def _runs(models: Path, datasets, windows, ablation_windows, collections, collection_window):
     """(dataset, folder name, window, ablation) of every model to evaluate: the matrix, the
     ablation, each dataset's control model and any further seeds (<folder>-seed<N>) found, and

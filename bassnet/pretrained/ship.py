@@ -15,7 +15,7 @@ import torch
 
 from bassnet.atomic import write_text
 from bassnet.errors import DataError
-from bassnet.evaluation.report import read_control
+from bassnet.evaluation.report import read_control, selected_model
 from bassnet.model import write_checkpoint
 from bassnet.model.multires import WindowSpec
 from bassnet.pretrained import CARD_JSON, HERE, score_text
@@ -51,7 +51,7 @@ def ship(
     tested = read_control(Path(control) if control else None, datasets)
     cards: dict[str, dict] = {}
     for dataset in datasets:
-        name = tested.get(dataset, {}).get("selected", WindowSpec.parse(window).slug)
+        name = selected_model(Path(control) if control else None, dataset, window)
         folder = Path(models_dir) / dataset / name
         source = folder / "model.pt"
         if not source.is_file():
