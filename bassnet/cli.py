@@ -117,6 +117,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         test_windows=cfg.test_windows,
         control_metrics=Path(args.control_metrics),
         results=Path(args.results) if args.results else None, device=device,
+        prior_metrics=Path(args.prior_metrics),
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}"
           + (f", results → {args.results}" if args.results else ""))  # fmt: skip
@@ -270,7 +271,7 @@ def _ship(args: argparse.Namespace) -> None:
 
     params = load_params(args.params)
     cards = ship(args.models, args.datasets.split(","), args.window, params["profile"],
-                 args.metrics, args.out, args.latent, args.control)  # fmt: skip
+                 args.metrics, args.out, args.latent, args.control, args.priors)  # fmt: skip
     size = sum(c["bytes"] for c in cards.values())
     print(f"shipped {', '.join(cards)} ({size / 1e6:.1f} MB) → {args.out}")
 
@@ -336,7 +337,8 @@ def _prior(args: argparse.Namespace) -> None:
     metrics = {"dataset": args.dataset, "model": name, **metrics,
                "wall_minutes": round((time.perf_counter() - started) / 60, 2)}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    write_checkpoint({"prior": prior.to_state(), "model": f"{args.dataset}/{name}"}, args.out)
+    write_checkpoint({"prior": prior.to_state(), "model": f"{args.dataset}/{name}",
+                      "metrics": metrics}, args.out)  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
     print(prior_line(args.dataset, metrics) + f" → {args.out}")
@@ -453,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="metrics/control",
         help="the control stage's metrics folder (read where present)",
     )
+    evaluate.add_argument("--prior-metrics", default="metrics/prior",
+                          help="the prior stage's metrics folder (read where present)")  # fmt: skip
     evaluate.add_argument("--results", help="also write the results page here (docs/results.md)")
     evaluate.add_argument("--params", help=PARAMS_HELP)
     evaluate.add_argument("--profile", help="profile in the params file")
@@ -604,6 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
                              help="evaluation metrics to put on the card")  # fmt: skip
     ship_models.add_argument("--latent", default="reports/latent_points.json",
                              help="validation µ per model (the `serve` pad's map)")  # fmt: skip
+    ship_models.add_argument("--priors", default="priors",
+                             help="the prior stage's DATASET.pt files")  # fmt: skip
     ship_models.add_argument("--out", default="bassnet/pretrained", help="package folder")
     ship_models.add_argument("--params", help=PARAMS_HELP)
     ship_models.set_defaults(func=_ship)

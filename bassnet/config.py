@@ -516,6 +516,7 @@ class PriorConfig:
 
     components: int = 8  # Gaussians of the training-set density of µ (a GMM)
     hidden: int = 64  # units of the network's one hidden layer
+    inputs: int = 32  # principal components of the mix features the network reads
     context_frames: int = 100  # mix frames (10 ms) the network hears, centred on the window
     train_windows: int = 2000  # training-song windows: (mix, µ) pairs it is fitted on
     valid_windows: int = 500  # validation-song windows: early stopping and the shrinkage λ
@@ -529,6 +530,7 @@ class PriorConfig:
         checks = {
             "components must be >= 1": self.components >= 1,
             "hidden must be >= 1": self.hidden >= 1,
+            "inputs must be 1 .. 528": 1 <= self.inputs <= 528,
             "context_frames must be >= 2": self.context_frames >= 2,
             "train_windows must be >= 10": self.train_windows >= 10,
             "valid_windows must be >= 1": self.valid_windows >= 1,

@@ -117,3 +117,90 @@ def prior_line(dataset: str, metrics: dict) -> str:
         line += (f"; pattern at the mode {Score.from_json(test['mode_pattern']).text()} "
                  f"(chance {test['mode_pattern_chance']:.3f})")  # fmt: skip
     return line
+
+
+def read_priors(folder: Path | None) -> dict[str, dict]:
+    """The prior stage's metrics (metrics/prior/<dataset>.json) by dataset; {} where none."""
+    import json
+
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    return {p.stem: json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))}
+
+
+# A dataset whose pattern the mix implies (bassnet.synth.patterns: instrument_rule); in the
+# others the pattern is drawn independently of the mix, so the prior should not predict it.
+IMPLIED = ("A5",)
+MODE_BAR = 0.8  # A5: the pattern at the prior's mode should be right this often
+CHANCE_MARGIN = 0.05  # A1–A4: and within this of chance
+NLL_MARGIN = 0.01  # nats: "no worse than the training-set density"
+
+
+def prior_checks(priors: dict[str, dict]) -> list[tuple[str, str, str]]:
+    """(claim, verdict, evidence) of the prior's three bars on the test songs."""
+    from bassnet.evaluation.heldout import Score, verdict_at_least
+
+    if not priors:
+        return []
+    rows = []
+    diffs = {ds: Score.from_json(m["test"]["nll_minus_training_density"])
+             for ds, m in priors.items()}  # fmt: skip
+    worse = [ds for ds, d in diffs.items() if d.value > NLL_MARGIN]
+    rows.append((
+        f"the prior's NLL of the true µ is no worse than the training-set density's "
+        f"(within {NLL_MARGIN} nats) on every dataset",
+        "met" if not worse else "not met",
+        "prior − density: " + "; ".join(f"{ds} {d.text()}" for ds, d in sorted(diffs.items())),
+    ))  # fmt: skip
+    for ds, m in sorted(priors.items()):
+        test = m["test"]
+        if "mode_pattern" not in test:
+            continue
+        mode = Score.from_json(test["mode_pattern"])
+        chance = test["mode_pattern_chance"]
+        if ds in IMPLIED:
+            verdict = {"reproduced": "met", "not reproduced": "not met"}.get(
+                verdict_at_least(mode, MODE_BAR), "inconclusive"
+            )
+            rows.append((f"{ds}: the pattern at the prior's mode is the true one on ≥ "
+                         f"{MODE_BAR:.0%} of the test windows", verdict,
+                         f"{mode.text()}, chance {chance:.3f}"))  # fmt: skip
+        else:
+            near = abs(mode.value - chance) <= CHANCE_MARGIN
+            claim = (f"{ds}: the pattern at the prior's mode stays within {CHANCE_MARGIN} of "
+                     "chance (the pattern is drawn independently of the mix)")  # fmt: skip
+            evidence = f"{mode.text()}, chance {chance:.3f}"
+            rows.append((claim, "met" if near else "not met", evidence))
+    return rows
+
+
+def prior_table(priors: dict[str, dict]) -> list[str]:
+    """The prior's figures per dataset, as Markdown lines."""
+    from bassnet.evaluation.heldout import Score
+
+    def text(test: dict, key: str) -> str:
+        return Score.from_json(test[key]).text() if key in test else "–"
+
+    lines = [
+        "p(z|x) of each dataset's shipped model, fitted on its training songs (length of "
+        "training and shrinkage λ toward the training-set density chosen by song-disjoint "
+        "cross-validation on them) and scored on the test songs: mean negative log-likelihood "
+        "of the true µ in nats (lower is better) beside two densities that ignore the mix, "
+        "and the pattern at the prior's mode (the QDA regions of the training µ) against the "
+        "true one; chance is Σ_p q_p s_p of the predicted and true shares. 95 % intervals "
+        "over test songs; µ QDA: the song-disjoint QDA of µ itself.",
+        "",
+        "| dataset | model | NLL: prior | training-set density | one Gaussian "
+        "| prior − density | λ | pattern at the mode | chance | µ QDA | entropy: prior / density |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for ds, m in sorted(priors.items()):
+        t = m["test"]
+        chance = f"{t['mode_pattern_chance']:.3f}" if "mode_pattern_chance" in t else "–"
+        lines.append(
+            f"| {ds} | {m.get('model', '')} | {text(t, 'nll')} | {text(t, 'nll_training_density')} "
+            f"| {text(t, 'nll_gaussian')} | {text(t, 'nll_minus_training_density')} "
+            f"| {t['shrink']:.1f} | {text(t, 'mode_pattern')} | {chance} | {text(t, 'mu_qda')} "
+            f"| {t['entropy']:.2f} / {t['entropy_training_density']:.2f} |"
+        )
+    return lines

@@ -14,6 +14,7 @@ from bassnet.atomic import write_text
 from bassnet.errors import DataError
 from bassnet.evaluation import paper
 from bassnet.evaluation.heldout import UNDEFINED, Score, combine, verdict_at_least, verdict_worse
+from bassnet.evaluation.prior import prior_checks, prior_table, read_priors
 from bassnet.evaluation.scoring import (
     ModelEvaluation,
     WindowCache,
@@ -169,7 +170,7 @@ def run_evaluation(
     collections: list[str] = (), collection_window: str = "40-40",
     own_settings: dict[str, dict] | None = None, train_windows: int = 1000,
     test_windows: int = 1000, control_metrics: Path | None = None, results: Path | None = None,
-    device: str = "cpu",
+    device: str = "cpu", prior_metrics: Path | None = None,
 ) -> dict:  # fmt: skip
     """Evaluate every model, write the report, the figures, the metrics, the validation µ of
     each model (`latent_points.json`, the pad's map in `bassnet serve`) and, with `results`,
@@ -179,7 +180,8 @@ def run_evaluation(
     windows of the training songs, scored on `test_windows` windows of the test split
     (<features>/<dataset>-test), beside its nulls; and by the paper's protocol (`folds`-fold
     CV on `eval_windows` validation windows). `stage_minutes` holds earlier stages' wall times
-    by stage and dataset; `control_metrics` the control stage's folder (metrics/control);
+    by stage and dataset; `control_metrics` the control stage's folder (metrics/control),
+    `prior_metrics` the prior stage's (metrics/prior);
     `collections` are stem collections (params.yaml `collections`), each with one model at
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
     and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
@@ -235,6 +237,7 @@ def run_evaluation(
         figure7(dict(sorted(trajectories.items())), figures / "fig7_trajectories.png")
 
     control = read_control(control_metrics, datasets)
+    priors = read_priors(prior_metrics)
     judged = findings(evals)
     metrics = {
         f"{ds}/{name}": model_metrics(e, ds in collections) for (ds, name), e in evals.items()
@@ -247,9 +250,10 @@ def run_evaluation(
     stages = {**(stage_minutes or {}), "evaluate": {"all": (time.perf_counter() - started) / 60}}
     write_text(out / "report.md", render_report(evals, minutes, datasets, profile, eval_windows,
                                                 folds, fig8, stages, collections,
-                                                own_settings, control))  # fmt: skip
+                                                own_settings, control, priors))  # fmt: skip
     if results is not None:
-        write_text(results, render_results(evals, datasets, profile, control, stages, minutes))
+        write_text(results, render_results(evals, datasets, profile, control, stages, minutes,
+                                           priors))  # fmt: skip
     return metrics
 
 
@@ -301,6 +305,7 @@ def stage_minutes(datasets: list[str], root: Path = Path(".")) -> dict[str, dict
         "features": "metrics/features/{}.json",
         "features-test": "metrics/features/{}-test.json",
         "control": "metrics/control/{}.json",
+        "prior": "metrics/prior/{}.json",
     }
     out: dict[str, dict[str, float]] = {}
     for stage, pattern in sources.items():
@@ -330,7 +335,8 @@ PROTOCOL = (
 
 
 def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(),
-                  stages=None, collections=(), own_settings=None, control=None) -> str:  # fmt: skip
+                  stages=None, collections=(), own_settings=None, control=None,
+                  priors=None) -> str:  # fmt: skip
     """reports/report.md: findings with verdicts, Tables 1–3 with the paper's values, the
     control test, figures, timings, and the stem collections' models."""
     control = control or {}
@@ -404,6 +410,7 @@ def render_report(evals, minutes, datasets, profile, eval_windows, folds, fig8=(
     ]
     if control:
         lines += ["", "## The control test", "", *control_table(control)]
+    lines += prior_lines(priors or {})
     if collections:
         lines += [
             "",
@@ -498,7 +505,15 @@ def control_table(control: dict[str, dict]) -> list[str]:
     return lines
 
 
-def render_results(evals, datasets, profile, control, stages, minutes) -> str:
+def prior_lines(priors: dict[str, dict]) -> list[str]:
+    """The section on the prior p(z|x), for the report and the results page."""
+    if not priors:
+        return []
+    return ["", "## Where to click: the prior p(z|x) on the test songs", "",
+            *_verdict_lines(prior_checks(priors)), "", *prior_table(priors)]  # fmt: skip
+
+
+def render_results(evals, datasets, profile, control, stages, minutes, priors=None) -> str:
     """docs/results.md: the current results in brief, generated from the metrics."""
     lines = [
         "# Results",
@@ -521,6 +536,7 @@ def render_results(evals, datasets, profile, control, stages, minutes) -> str:
     if control:
         lines += ["", "## Does z steer the bass? The control test", ""]
         lines += [*_verdict_lines(control_checks(control)), "", *control_table(control)]
+    lines += prior_lines(priors or {})
     lines += ["", "## Time", "", *stage_table(stages, minutes)[-1:]]
     return "\n".join(lines) + "\n"
 

@@ -9,7 +9,8 @@ space". This is that density, for one trained VGAE:
 
 The K Gaussians (m_k, S_k) and their weights π are the training-set density: a mixture fitted
 on µ(x, y) of the training songs' windows. A small network g reads the mix around the window
-(mean and spread over time of each log |CQT| bin, `context_features`) and moves weight between
+(mean and spread over time of each log |CQT| bin, `context_features`, as their first
+principal components) and moves weight between
 those Gaussians; λ shrinks its weights back toward π. Its last layer starts at zero, so an
 untrained prior, or one with λ = 1, is the training-set density itself: where the mix says
 nothing of the bass (A1–A4 draw the pattern independently of it) the prior can stay as broad as
@@ -62,15 +63,17 @@ class LatentPrior(nn.Module):
     """p(z | x) for one model: `weights(features)` gives each window's mixture weights (N, K)
     over the fixed components (`means` (K, 2), `covariances` (K, 2, 2))."""
 
-    def __init__(self, components: int, hidden: int, context_frames: int, dim: int = 2) -> None:
+    def __init__(self, components: int, hidden: int, context_frames: int, dim: int = 2,
+                 inputs: int = 32) -> None:  # fmt: skip
         super().__init__()
         self.context_frames = int(context_frames)
         self.net = nn.Sequential(
-            nn.Linear(N_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, components)
+            nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, components)
         )
         self.reset()
+        # the features' mean and their first `inputs` principal axes, scaled to unit variance
         self.register_buffer("feature_mean", torch.zeros(N_FEATURES))
-        self.register_buffer("feature_std", torch.ones(N_FEATURES))
+        self.register_buffer("projection", torch.eye(N_FEATURES, inputs))
         self.register_buffer("means", torch.zeros(components, dim))
         self.register_buffer("covariances", torch.eye(dim).repeat(components, 1, 1))
         self.register_buffer("log_weights", torch.full((components,), -np.log(components)))
@@ -93,7 +96,7 @@ class LatentPrior(nn.Module):
         for a tensor, else a float64 array. `shrink` overrides the stored λ."""
         as_array = not isinstance(features, torch.Tensor)
         x = torch.as_tensor(np.asarray(features), dtype=torch.float32) if as_array else features
-        x = (x - self.feature_mean) / self.feature_std
+        x = (x - self.feature_mean) @ self.projection
         lam = self.shrink if shrink is None else torch.as_tensor(float(shrink))
         learned = torch.softmax(self.log_weights + self.net(x), dim=-1)
         w = (1 - lam) * learned + lam * torch.exp(self.log_weights)
@@ -113,9 +116,17 @@ class LatentPrior(nn.Module):
         self.log_weights.copy_(torch.as_tensor(np.log(w / w.sum()), dtype=torch.float32))
 
     def set_feature_scale(self, features: np.ndarray) -> None:
-        """Standardise the network's input by the mean and spread of these features (N, 528)."""
-        self.feature_mean.copy_(torch.as_tensor(features.mean(0), dtype=torch.float32))
-        self.feature_std.copy_(torch.as_tensor(features.std(0) + 1e-3, dtype=torch.float32))
+        """Read features (N, 528) as their first principal components, whitened: the 528 are
+        264 neighbouring bins twice and move together, and a network fed them all learns
+        the songs it was fitted on rather than what they share."""
+        mean = features.mean(0, dtype=np.float64)
+        _, sv, vt = np.linalg.svd(features - mean, full_matrices=False)
+        keep = self.projection.shape[1]
+        scale = sv[:keep] / np.sqrt(max(len(features) - 1, 1)) + 1e-6
+        axes = np.zeros((N_FEATURES, keep))
+        axes[:, : len(scale)] = vt[:keep].T / scale
+        self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.projection.copy_(torch.as_tensor(axes, dtype=torch.float32))
 
     def density(self) -> dict[str, list]:
         """The components as plain lists (JSON for the pad): means, covariances, weights π."""
@@ -133,6 +144,7 @@ class LatentPrior(nn.Module):
                 "hidden": self.net[0].out_features,
                 "context_frames": self.context_frames,
                 "dim": self.means.shape[1],
+                "inputs": self.projection.shape[1],
             },
             "state_dict": {k: v.detach().clone() for k, v in self.state_dict().items()},
         }
@@ -143,7 +155,7 @@ class LatentPrior(nn.Module):
         try:
             cfg = state["config"]
             prior = cls(int(cfg["components"]), int(cfg["hidden"]), int(cfg["context_frames"]),
-                        int(cfg.get("dim", 2)))  # fmt: skip
+                        int(cfg.get("dim", 2)), int(cfg.get("inputs", 32)))  # fmt: skip
             prior.load_state_dict(state["state_dict"])
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
             raise DataError(f"{where}: its prior p(z|x) cannot be read ({err})") from err
@@ -210,24 +222,26 @@ def smooth_path(points: np.ndarray, hop_s: float, smooth_s: float) -> np.ndarray
 
 def sample_path(weights: np.ndarray, means, covs, hop_s: float, smooth_s: float,
                 seed: int) -> np.ndarray:  # fmt: skip
-    """A plausible z path (N, 2) through the mixtures (weights (N, K), one every `hop_s` s):
-    a component drawn by a smooth uniform process (so it changes where the weights do, not at
-    every window), and a point within it by smooth standard-normal noise; both processes are
-    AR(1) with a time constant of `smooth_s` s, so each window's point is a draw of its own
-    mixture."""
-    from scipy.special import ndtr
-
+    """A plausible z path (N, 2) through the mixtures (weights (N, K), one every `hop_s` s).
+    The component is a Markov chain: each window keeps the previous one's with probability
+    ρ = exp(−hop_s / smooth_s) (unless its own mixture gives it no weight), else draws anew
+    from its own weights, so where the weights hold still each window's component is a draw
+    of its mixture and a choice lasts about `smooth_s` s. Within the component, the point
+    moves by AR(1) standard-normal noise of the same time constant."""
     means, covs = np.asarray(means, np.float64), np.asarray(covs, np.float64)
+    weights = np.asarray(weights, np.float64)
     rng = np.random.default_rng(seed)
-    n = len(weights)
+    n, k = weights.shape
     rho = float(np.exp(-hop_s / smooth_s)) if smooth_s > 0 else 0.0
-    noise = rng.standard_normal((n, 3))
-    walk = np.empty_like(noise)
-    walk[0] = noise[0]
-    for i in range(1, n):  # stationary AR(1): every walk[i] is N(0, 1)
-        walk[i] = rho * walk[i - 1] + np.sqrt(1 - rho**2) * noise[i]
-    u = ndtr(walk[:, 0])  # uniform on (0, 1) at every window
-    cdf = np.cumsum(weights, axis=1)
-    k = np.minimum((u[:, None] > cdf / cdf[:, -1:]).sum(1), len(means) - 1)
+    stay, draw = rng.random(n), rng.random(n)
+    noise = rng.standard_normal((n, 2))
+    chosen = np.empty(n, dtype=np.int64)
+    walk = np.empty((n, 2))
+    cdf = np.cumsum(weights / weights.sum(1, keepdims=True), axis=1)
+    for i in range(n):
+        keep = i > 0 and stay[i] < rho and weights[i, chosen[i - 1]] > 1e-3
+        chosen[i] = chosen[i - 1] if keep else min(int((draw[i] > cdf[i]).sum()), k - 1)
+        # stationary AR(1): every walk[i] is N(0, I)
+        walk[i] = noise[i] if i == 0 else rho * walk[i - 1] + np.sqrt(1 - rho**2) * noise[i]
     chol = np.linalg.cholesky(covs)
-    return (means[k] + np.einsum("nij,nj->ni", chol[k], walk[:, 1:])).astype(np.float32)
+    return (means[chosen] + np.einsum("nij,nj->ni", chol[chosen], walk)).astype(np.float32)

@@ -16,10 +16,13 @@ import torch
 from bassnet.atomic import write_text
 from bassnet.errors import DataError
 from bassnet.evaluation.report import read_control, selected_model
-from bassnet.model import write_checkpoint
+from bassnet.model import load_checkpoint, write_checkpoint
 from bassnet.model.multires import WindowSpec
 from bassnet.pretrained import CARD_JSON, HERE, score_text
 from bassnet.synth.patterns import named_centroids
+
+# the prior stage's test figures a card shows (bassnet.evaluation.prior.score_prior)
+PRIOR_CARD = ("nll", "nll_training_density", "mode_pattern", "mode_pattern_chance", "mu_qda")
 
 
 def _half(state: dict) -> dict:
@@ -33,6 +36,7 @@ def ship(
     models_dir: str | Path, datasets: list[str], window: str, profile: str,
     evaluation: str | Path | None = None, out_dir: str | Path = HERE,
     latent: str | Path | None = None, control: str | Path | None = None,
+    priors: str | Path | None = None,
 ) -> dict[str, dict]:  # fmt: skip
     """Copy each dataset's selected model (the control stage's choice by the best control score on
     the validation songs, metrics/control/<dataset>.json; else models/<dataset>/<window>) to
@@ -40,7 +44,9 @@ def ship(
     held-out figures (test-split QDA and control score with intervals); returns the card
     entries by name. With `latent` (the evaluation's latent_points.json) each file also
     carries its validation µ and pattern labels as `latent_map`, which `bassnet serve` draws
-    on its pad."""
+    on its pad. With `priors` (the prior stage's folder), each file whose dataset has a prior
+    fitted for that very model (priors/<dataset>.pt) carries it as `prior`: p(z|x), which
+    `generate --z auto` follows and the pad draws."""
     out_dir = Path(out_dir)
     metrics = (
         json.loads(Path(evaluation).read_text())
@@ -60,6 +66,16 @@ def ship(
         state["state_dict"] = _half(state["state_dict"])
         if f"{dataset}/{name}" in maps:
             state["latent_map"] = maps[f"{dataset}/{name}"]
+        prior_file = Path(priors or "") / f"{dataset}.pt"
+        if priors and prior_file.is_file():
+            fitted = load_checkpoint(prior_file)
+            if fitted.get("model") != f"{dataset}/{name}":
+                raise DataError(
+                    f"{prior_file}: fitted for {fitted.get('model')}, not for the model that "
+                    f"ships ({dataset}/{name}); run `dvc repro prior`"
+                )
+            state["prior"] = fitted["prior"]
+        prior_test = fitted.get("metrics", {}).get("test") if "prior" in state else None
         controlled = tested.get(dataset, {}).get("models", {}).get(name, {})
         if controlled.get("centroids"):  # each pattern's centroid of the training songs' µ
             state["pattern_centroids"] = named_centroids(dataset, controlled["centroids"])
@@ -88,6 +104,9 @@ def ship(
             "control_test": controlled.get("test", {}).get("mean"),
             "control_test_patterns": controlled.get("test", {}).get("patterns"),
             "control_selection": controlled.get("selection", {}).get("mean"),
+            "prior": {k: prior_test[k] for k in PRIOR_CARD if k in prior_test}
+            if prior_test
+            else None,
             "latent_region": state.get("latent_region"),
             "patterns": state.get("pattern_centroids"),
             "bytes": target.stat().st_size,
@@ -121,13 +140,15 @@ def model_card(cards: dict[str, dict]) -> str:
         "",
         "Written by `bassnet ship-models` (DVC stage `ship`); do not edit by hand.",
         "Each is the VGAE of Grachten et al. (2020) trained by this project's pipeline on one",
-        "artificial dataset (paper §5.1; rendered with FluidSynth and FluidR3_GM): of the models",
+        "artificial dataset (paper §5.1, and A5, where the chord instrument implies the pattern;",
+        "rendered with FluidSynth and FluidR3_GM): of the models",
         "trained for the dataset, the one with the best control score on the validation songs.",
         "Its figures are measured on the held-out test songs, with 95 % intervals over songs.",
         "",
         "| name | model | window | profile | size | training | minutes "
-        "| test QDA (majority; untrained) | control, test songs | default z |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| test QDA (majority; untrained) | control, test songs "
+        "| prior p(z\\|x): NLL (training-set density) | pattern at its mode (chance) | default z |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, c in cards.items():
         cfg = c["config"]
@@ -135,18 +156,25 @@ def model_card(cards: dict[str, dict]) -> str:
         centre = ", ".join(f"{v:.2f}" for v in region.get("centre", []))
         qda = (f"{score_text(c.get('test_qda'))} ({score_text(c.get('test_majority'))}; "
                f"{score_text(c.get('test_untrained'))})")  # fmt: skip
+        prior = c.get("prior") or {}
+        nll = f"{score_text(prior.get('nll'))} ({score_text(prior.get('nll_training_density'))})"
+        chance = prior.get("mode_pattern_chance")
+        mode = f"{score_text(prior.get('mode_pattern'))} ({_num(chance)})"
         lines.append(
             f"| {name} | {c.get('model', '')} | {c['window']} | {c['profile']} "
             f"| {cfg['blocks']} blocks × {cfg['maps']} maps, {c['bytes'] / 1e6:.1f} MB "
             f"| {c['mini_epochs']} × {c['instances']}; {c['training']} "
             f"| {_num(c.get('minutes'), 1)} | {qda} | {score_text(c.get('control_test'))} "
-            f"| ({centre}) |"
+            f"| {nll} | {mode} | ({centre}) |"
         )
     lines += [
         "",
         "Test QDA: p(pattern | µ) fitted on the training songs' µ, scored on the test songs'.",
         "Control: at each pattern's centroid of µ, the share of bass steps (A1–A3: on the",
         "prescribed chord degree) or beats (A4: with the prescribed onsets) the model plays.",
+        "Prior: the model's p(z|x) (`generate --z auto`), its mean negative log-likelihood of the",
+        "test songs' µ in nats beside the training-set density's (lower is better), and the",
+        "pattern at its mode (the QDA regions of the training µ) against the true pattern.",
         "",
         "Intended use: steering a generated bass line for a mix with `bassnet generate`, and",
         "trying the latent control. These small models were trained in minutes on a CPU on",

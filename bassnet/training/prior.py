@@ -125,7 +125,7 @@ def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[Lat
     µ the prior is the training-set density. The validation songs' NLL is reported, not used.
     Returns the prior and what was chosen and measured."""
     means, covs, pis = training_density(train.mu, cfg.components, cfg.seed)
-    prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames)
+    prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
     prior.set_density(means, covs, pis)
     prior.set_feature_scale(train.features)
     songs = np.unique(train.songs)
