@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +26,16 @@ def datasets_dir(tmp_path_factory, render_cfg):
     cfg = dataclasses.replace(render_cfg, seconds=8, valid_fraction=0.5)
     render_dataset("A1", root / "A1", 2, 7, cfg, progress=False)
     return root
+
+
+# the model the browser test's screenshot shows (`make screenshot SCREENSHOT_MODEL=...`): a
+# shipped model's name, a model of `models_dir` ("A1 10-40") or a model file
+SHOWN = os.environ.get("BASSNET_SCREENSHOT_MODEL") or "A1"
+
+
+def shown_name() -> str:
+    """The name the pad offers the screenshot's model under (a file's: no "/" in a route)."""
+    return f"screenshot: {Path(SHOWN).name}" if Path(SHOWN).is_file() else SHOWN
 
 
 # the components of the test model's prior p(z|x): one Gaussian on each cluster of its map
@@ -85,9 +97,12 @@ def server(datasets_dir, models_dir, tmp_path_factory):
     import uvicorn
 
     from bassnet.serve.app import create_app
+    from bassnet.serve.studio import ModelEntry
 
     studio = make_studio(datasets_dir, models_dir, tmp_path_factory.mktemp("serve"),
                          max_upload_mb=100, max_song_minutes=5)  # fmt: skip
+    if Path(SHOWN).is_file():  # a model file for the screenshot, offered under `shown_name`
+        studio.models[shown_name()] = ModelEntry(shown_name(), Path(SHOWN), shown_name())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -2,7 +2,9 @@
 
 `make test` installs chromium and chromium-driver and sets BASSNET_REQUIRE_BROWSER=1, so there
 a missing browser fails the test; elsewhere it is skipped with the reason. The screenshot goes
-to $BASSNET_SCREENSHOT when set (`make screenshot` → docs/pad.png), else to the test's folder.
+to $BASSNET_SCREENSHOT when set (`make screenshot` → docs/pad.png), else to the test's folder;
+it shows the model $BASSNET_SCREENSHOT_MODEL (a shipped model's name or a model file; the
+shipped A1 when unset), with its prior's density over the pad where the model has one.
 """
 
 import io
@@ -16,6 +18,7 @@ import mido
 import pytest
 
 from bassnet.serve.browser import headless_chromium, installed
+from tests.serve.conftest import shown_name
 
 PRIOR_MODEL, NO_PRIOR_MODEL = "A1 10-40", "A2 10-40"  # tests/serve/conftest.py
 
@@ -62,11 +65,16 @@ def test_a_user_picks_a_song_moves_on_the_pad_hears_two_basses_and_exports(brows
 
     browser.get(server + "/")
     wait_for(browser, "window.padState && window.padState.results.length >= 1")
-    # the shipped A1 model: trained, with the map of its training data on the pad
-    Select(browser.find_element(By.ID, "model")).select_by_value("A1")
+    # the shipped A1 model (unless the screenshot asks for another): trained, with the map of
+    # its training data on the pad
+    Select(browser.find_element(By.ID, "model")).select_by_value(shown_name())
     songs = Select(browser.find_element(By.ID, "song"))
     songs.select_by_index(1)  # another song than the first
     wait_for(browser, "padState.song && padState.results.length >= 2 && !padState.busy")
+    assert browser.execute_script("return padState.model.name") == shown_name()
+    if browser.execute_script("return padState.model.has_prior"):  # its density on the shot
+        wait_for(browser, "padState.density.mode === 'song' && padState.density.data.song === "
+                          "padState.song")  # fmt: skip
     before = browser.execute_script("return padState.results.length")
 
     click_pad(browser, 0.2, 0.8)
@@ -96,7 +104,10 @@ def test_a_user_picks_a_song_moves_on_the_pad_hears_two_basses_and_exports(brows
 
     shot = Path(os.environ.get("BASSNET_SCREENSHOT") or tmp_path / "pad.png")
     shot.parent.mkdir(parents=True, exist_ok=True)
+    size = browser.get_window_size()
+    browser.set_window_size(size["width"], 900)  # tall enough for the density's legend
     browser.save_screenshot(str(shot))
+    browser.set_window_size(size["width"], size["height"])
     assert shot.stat().st_size > 10_000
     browser.find_element(By.ID, "play").click()  # stop
 
