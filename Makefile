@@ -91,9 +91,13 @@ smoke-paper: setup
 serve: setup
 	$(RUN) bassnet serve --models models
 
-# docs/pad.png, the README's picture of the pad: the browser test's screenshot.
+# docs/pad.png, the README's picture of the pad: the browser test's screenshot, of the model
+# SCREENSHOT_MODEL (a shipped model's name or a model file), with its prior p(z|x)'s density
+# over the pad where its file has one.
+SCREENSHOT_MODEL ?= A1
 screenshot: setup browser
-	$(RUN) BASSNET_SCREENSHOT=docs/pad.png python -m pytest tests/serve/test_browser.py -k user -q
+	$(RUN) BASSNET_SCREENSHOT=docs/pad.png BASSNET_SCREENSHOT_MODEL="$(SCREENSHOT_MODEL)" \
+	  python -m pytest tests/serve/test_browser.py -k user -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,6 +8,9 @@
     POST /api/songs?name=FILE            upload a song (the request body is the file, sent as
                                          application/octet-stream or audio/*)
     GET  /api/songs/{id}/mix             the song's audio, for playback
+    GET  /api/density?model=M&song=ID    the song's density over the pad from the model's
+                                         prior p(z|x): components, per-time and average
+                                         weights (404 for a model without a prior)
     POST /api/generate                   {song, model, z: [z1, z2]} or {song, model, path:
                                          [[time_s, z1, z2], ...]} → a result with its links
     GET  /api/results/{id}/{file}        bass.wav, bass.mid, mix_bass.wav, path.csv
@@ -37,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from bassnet.errors import BassnetError
-from bassnet.serve.studio import Busy, NotFound, Studio, TooLarge
+from bassnet.serve.studio import Busy, NoPrior, NotFound, Studio, TooLarge
 
 STATIC = Path(__file__).parent / "static"
 FILES = {
@@ -46,7 +49,7 @@ FILES = {
     "mix_bass.wav": "audio/wav",
     "path.csv": "text/csv",
 }
-STATUS = {NotFound: 404, TooLarge: 413, Busy: 503}
+STATUS = {NotFound: 404, NoPrior: 404, TooLarge: 413, Busy: 503}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ANY_ADDRESS = {"0.0.0.0", "::", ""}
 # content types a POST to each route needs: none is CORS-safelisted (text/plain, multipart/
@@ -169,6 +172,10 @@ def create_app(studio: Studio, host: str = "127.0.0.1") -> FastAPI:
         if path is None:
             raise NotFound(f"no song {song_id!r}")
         return FileResponse(path)
+
+    @app.get("/api/density")
+    def density(model: str, song: str) -> dict:
+        return studio.density(song, model)
 
     @app.post("/api/generate")
     def generate(request: GenerateRequest) -> dict:

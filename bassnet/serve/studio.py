@@ -6,6 +6,10 @@ the z side: dec_z once for the point, then dec_y and the descriptor heads per wi
 (`generation.curves`). Notes, MIDI and the synthesized bass follow as in `bassnet generate`.
 Model work is serialised by one lock (two cores gain nothing from two at once); a request that
 waits longer than `ServeConfig.busy_timeout_s` gets a `Busy` error instead of hanging.
+
+A model file that carries a prior p(z | x) (`bassnet.model.prior`) gives each song its density
+over the pad: the mixture weights every `GenerateConfig.prior_hop_s` from the song's CQT, the
+same as `bassnet generate --z auto` follows, kept with the song per model.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from bassnet.generation.pipeline import (
     point_or_centre,
     region_warning,
 )
+from bassnet.model.prior import LatentPrior, context_features
 from bassnet.serve.config import ServeConfig
 from bassnet.serve.pad import pad_extent, pad_png
 
@@ -73,6 +78,10 @@ class TooLarge(BassnetError):
     """An upload above the configured size or length."""
 
 
+class NoPrior(NotFound):
+    """A model whose file carries no prior p(z|x): there is no density to show."""
+
+
 @dataclass
 class ModelEntry:
     """A model the pad offers, loaded on first use."""
@@ -86,6 +95,12 @@ class ModelEntry:
     points: np.ndarray | None = None
     labels: np.ndarray | None = None
     png: bytes | None = None
+    prior: LatentPrior | None = None
+
+    @property
+    def has_prior(self) -> bool:
+        """Whether the (loaded) model's file carries a prior p(z|x)."""
+        return self.model is not None and "prior" in self.model.extra
 
     def summary(self) -> dict:
         """What the page lists before a model is picked (nothing is loaded for it)."""
@@ -100,6 +115,7 @@ class ModelEntry:
             "extent": list(pad_extent(self.points, self.region)),
             "centre": list(self.region["centre"]) if self.region else [0.0, 0.0],
             "has_map": self.points is not None,
+            "has_prior": self.has_prior,
         }
 
 
@@ -116,6 +132,7 @@ class Song:
     cqt: np.ndarray
     quiet: np.ndarray
     factors: dict[str, list[torch.Tensor] | None] = field(default_factory=dict)
+    densities: dict[str, dict] = field(default_factory=dict)  # model name → `Studio.density`
 
     @property
     def seconds(self) -> float:
@@ -183,6 +200,40 @@ class Studio:
             extent = pad_extent(entry.points, entry.region)
             entry.png = pad_png(entry.points, entry.labels, extent)
         return entry.png
+
+    def density(self, song_id: str, model_name: str) -> dict:
+        """The song's density over the pad from the model's prior p(z|x), as JSON for the page:
+        the K components (means (K, 2), covariances (K, 2, 2), the training-set weights
+        `prior_weights` (K,)), window centres `times` (N,) in s one every `hop_s`, their mixture
+        weights (N, K) and the whole song's `average` (K,). NoPrior for a model without one."""
+        with self._turn():
+            entry, song = self.model(model_name), self.song(song_id)
+            if not entry.has_prior:
+                raise NoPrior(f"model {model_name} has no prior p(z|x): its file was not "
+                              "shipped or trained with one")  # fmt: skip
+            if model_name in song.densities:
+                return song.densities[model_name]
+            if entry.prior is None:  # an invalid prior: a DataError naming the file
+                entry.prior = LatentPrior.from_state(entry.model.extra["prior"], str(entry.path))
+            prior = entry.prior
+            hop = max(1, round(self.gen.prior_hop_s * FRAME_RATE))
+            centres = np.arange(0, len(song.cqt), hop)
+            weights = prior.weights(context_features(song.cqt, centres, prior.context_frames))
+            components = prior.density()
+            density = {
+                "model": model_name,
+                "song": song_id,
+                "hop_s": hop / FRAME_RATE,
+                "context_s": prior.context_frames / FRAME_RATE,
+                "means": np.round(components["means"], 6).tolist(),
+                "covariances": np.round(components["covariances"], 6).tolist(),
+                "prior_weights": np.round(components["weights"], 6).tolist(),
+                "times": np.round(centres / FRAME_RATE, 3).tolist(),
+                "weights": np.round(weights, 4).tolist(),
+                "average": np.round(weights.mean(0), 4).tolist(),
+            }
+            song.densities[model_name] = density
+            return density
 
     def _latent_points(self, key: str | None) -> dict | None:
         if not key or not self.latent_points or not self.latent_points.is_file():

@@ -1,13 +1,16 @@
 """Fixtures for the pad: two rendered A1 songs in a datasets folder, a small model with a
-latent map, a Studio over them, and the app running on a real local port."""
+latent map and a prior p(z|x) and one with neither, a Studio over them, and the app running on
+a real local port."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,20 +28,48 @@ def datasets_dir(tmp_path_factory, render_cfg):
     return root
 
 
+# the model the browser test's screenshot shows (`make screenshot SCREENSHOT_MODEL=...`): a
+# shipped model's name, a model of `models_dir` ("A1 10-40") or a model file
+SHOWN = os.environ.get("BASSNET_SCREENSHOT_MODEL") or "A1"
+
+
+def shown_name() -> str:
+    """The name the pad offers the screenshot's model under (a file's: no "/" in a route)."""
+    return f"screenshot: {Path(SHOWN).name}" if Path(SHOWN).is_file() else SHOWN
+
+
+# the components of the test model's prior p(z|x): one Gaussian on each cluster of its map
+PRIOR_MEANS = np.array([[-0.5, -0.5], [0.5, -0.5], [0.0, 0.6]])
+PRIOR_SD = 0.2
+
+
+def tiny_prior(seed: int = 0):
+    """A prior p(z|x) (3 components on `PRIOR_MEANS`, 4 hidden units, 0.2 s of context) whose
+    weights follow the mix: its last layer is random, not zero as an unfitted prior's is."""
+    from bassnet.model.prior import LatentPrior
+
+    torch.manual_seed(seed)
+    prior = LatentPrior(components=3, hidden=4, context_frames=20)
+    prior.set_density(PRIOR_MEANS, np.tile(PRIOR_SD**2 * np.eye(2), (3, 1, 1)), [0.5, 0.3, 0.2])
+    with torch.no_grad():
+        prior.net[2].weight.normal_(0.0, 2.0)
+    return prior.eval()
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory):
-    """models/A1/10-40/model.pt (untrained, small) and the evaluation's latent points for it:
-    three labelled clusters, as the evaluate stage writes them."""
-    from bassnet.model import BassNet, ModelConfig
+    """models/A1/10-40/model.pt (untrained, small, with a prior p(z|x)) and the evaluation's
+    latent points for it: three labelled clusters, as the evaluate stage writes them; and
+    models/A2/10-40/model.pt, the same without a prior or a map."""
+    from tests.conftest import save_tiny_model
 
     root = tmp_path_factory.mktemp("models")
-    torch.manual_seed(0)
-    model = BassNet(ModelConfig(window="10/40", maps=2, blocks=2, head_maps=2)).eval()
-    region = {"centre": [0.0, 0.0], "low": [-1.0, -1.0], "high": [1.0, 1.0]}
-    (root / "A1/10-40").mkdir(parents=True)
-    model.save(root / "A1/10-40/model.pt", latent_region=region)
+    for folder in ("A1/10-40", "A2/10-40"):
+        (root / folder).mkdir(parents=True)
+    save_tiny_model(root / "A1/10-40/model.pt", seed=0, prior=tiny_prior().to_state())
+    save_tiny_model(root / "A2/10-40/model.pt", seed=1)
     rng = np.random.default_rng(0)
-    centres = np.array([[-0.5, -0.5], [0.5, -0.5], [0.0, 0.6]])
+    centres = PRIOR_MEANS
     labels = np.repeat([1, 2, 3], 40)
     points = centres[labels - 1] + 0.15 * rng.standard_normal((120, 2))
     latent = {"A1/10-40": {"points": points.round(3).tolist(), "labels": labels.tolist()}}
@@ -66,9 +97,12 @@ def server(datasets_dir, models_dir, tmp_path_factory):
     import uvicorn
 
     from bassnet.serve.app import create_app
+    from bassnet.serve.studio import ModelEntry
 
     studio = make_studio(datasets_dir, models_dir, tmp_path_factory.mktemp("serve"),
                          max_upload_mb=100, max_song_minutes=5)  # fmt: skip
+    if Path(SHOWN).is_file():  # a model file for the screenshot, offered under `shown_name`
+        studio.models[shown_name()] = ModelEntry(shown_name(), Path(SHOWN), shown_name())
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -5,6 +5,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 import mido
 import numpy as np
@@ -137,3 +138,44 @@ def test_the_serve_command_starts_on_localhost_and_answers(datasets_dir, models_
     finally:
         process.terminate()
         process.wait(30)
+
+
+def density_url(server, model, song):
+    return f"{server}/api/density?model={quote(model)}&song={quote(song)}"
+
+
+def test_the_density_of_a_song_from_the_models_prior(server):
+    from tests.serve.conftest import PRIOR_MEANS, PRIOR_SD
+
+    song = first_song(server)
+    status, body, headers = call(density_url(server, MODEL, song))
+    assert status == 200 and headers["content-type"] == "application/json", body
+    density = json.loads(body)
+    assert (density["model"], density["song"], density["hop_s"]) == (MODEL, song, 0.25)
+    np.testing.assert_allclose(density["means"], PRIOR_MEANS, atol=1e-6)
+    np.testing.assert_allclose(density["covariances"], np.tile(PRIOR_SD**2 * np.eye(2), (3, 1, 1)),
+                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(density["prior_weights"], [0.5, 0.3, 0.2], atol=1e-6)
+    times, weights = np.array(density["times"]), np.array(density["weights"])
+    seconds = sf.info(io.BytesIO(call(f"{server}/api/songs/{song}/mix")[1])).duration
+    assert weights.shape == (len(times), 3)
+    np.testing.assert_allclose(times, 0.25 * np.arange(len(times)))  # the whole song
+    assert seconds - 0.25 <= times[-1] < seconds
+    assert np.all(weights >= 0) and np.allclose(weights.sum(1), 1, atol=5e-4)
+    assert np.all(weights == weights.round(4))
+    np.testing.assert_allclose(density["average"], weights.mean(0), atol=1e-4)
+    assert np.ptp(weights, axis=0).max() > 0.1  # this prior hears the mix change
+    again = json.loads(call(density_url(server, MODEL, song))[1])
+    assert again == density
+
+
+def test_a_model_without_a_prior_gets_a_clear_answer_and_bad_ids_theirs(server):
+    song = first_song(server)
+    cases = [
+        (density_url(server, "A2 10-40", song), 404, "model A2 10-40 has no prior p(z|x)"),
+        (density_url(server, "B9", song), 404, "no model 'B9'"),
+        (density_url(server, MODEL, "nope"), 404, "no song 'nope'"),
+    ]
+    for url, want_status, want_text in cases:
+        status, body, _ = call(url)
+        assert status == want_status and want_text in json.loads(body)["detail"], body

@@ -1,5 +1,6 @@
 // The BassNet pad: song and model pickers, the 2-D pad, Web Audio playback of mix + bass,
-// path recording and export links. Talks to the JSON API of bassnet/serve/app.py.
+// path recording, export links, and the song's density from the model's prior p(z|x) drawn
+// over the pad. Talks to the JSON API of bassnet/serve/app.py.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +13,10 @@ const state = {
   mix: null, bass: null, results: [], busy: false, pending: null,
   playing: false, startedAt: 0, offset: 0, sources: [], gains: null,
   recording: false, path: [], lastRecord: 0, requested: null,
+  // the prior's density for (model, song): its JSON (`data`), the mode and time last drawn,
+  // the weights drawn, the z of the densest cell, how many times it was drawn, a note
+  density: { data: null, key: null, grids: null, mode: "off", time: null, weights: null,
+    peak: null, draws: 0, note: "" },
 };
 window.padState = state;
 
@@ -59,6 +64,7 @@ async function selectModel(name) {
   $("pad-map").src = `/api/models/${encodeURIComponent(name)}/pad.png`;
   $("trail").replaceChildren();
   placeDot(state.model.centre);
+  loadDensity();
   if (state.song) await generate({ z: state.z || state.model.centre });
   return true;
 }
@@ -67,6 +73,7 @@ async function selectSong(id) {
   stop();
   state.song = id;
   $("song").value = id;
+  loadDensity();
   $("play").disabled = true;
   status("Loading the song…");
   try {
@@ -155,6 +162,110 @@ function movePad(event) {
   // a click is a press and a release at the same point: one bass, not two
   if (state.requested && z[0] === state.requested[0] && z[1] === state.requested[1]) return;
   generate({ z });
+}
+
+// --- where to click: the song's density from the model's prior p(z|x) ------------------
+const DENSITY_GRID = 48;  // cells per side where the mixture is evaluated
+const DENSITY_RGB = [194, 24, 91];  // magenta: none of the pattern regions' colours
+const DENSITY_ALPHA = 0.7;  // at the densest cell
+
+function densityNote(text) {
+  state.density.note = text;
+  $("density-note").textContent = text;
+}
+
+// Ask for the density of the current model and song; answers for an earlier pair are dropped.
+async function loadDensity() {
+  const d = state.density;
+  Object.assign(d, { data: null, grids: null, time: null, weights: null, peak: null });
+  drawDensity(true);
+  const key = d.key = state.model && state.song ? `${state.model.name}\n${state.song}` : null;
+  if (!key) return;
+  $("density-mode").disabled = !state.model.has_prior;
+  if (!state.model.has_prior) {
+    densityNote(`Model ${state.model.name} has no prior p(z|x): no density to show where to click.`);
+    return;
+  }
+  densityNote("Reading where this song's bass probably lies…");
+  const query = `model=${encodeURIComponent(state.model.name)}&song=${encodeURIComponent(state.song)}`;
+  try {
+    const data = await (await api(`/api/density?${query}`)).json();
+    if (d.key !== key) return;
+    d.data = data;
+    d.grids = componentGrids(data, state.model.extent);
+    densityNote("");
+    drawDensity(true);
+  } catch (err) {
+    if (d.key === key) densityNote(`No density to show: ${err.message}`);
+  }
+}
+
+// Each component's Gaussian density at the centres of a DENSITY_GRID² grid over the pad's
+// extent, row by row from the top (z2 high) as the pad shows z.
+function componentGrids(data, extent) {
+  const [x0, x1, y0, y1] = extent;
+  const n = DENSITY_GRID;
+  return data.means.map(([mx, my], k) => {
+    const [[a, b1], [b2, c]] = data.covariances[k];
+    const b = (b1 + b2) / 2;
+    const det = a * c - b * b;
+    const norm = 1 / (2 * Math.PI * Math.sqrt(det));
+    const grid = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) {
+      const dy = y1 - ((j + 0.5) / n) * (y1 - y0) - my;
+      for (let i = 0; i < n; i++) {
+        const dx = x0 + ((i + 0.5) / n) * (x1 - x0) - mx;
+        grid[j * n + i] = norm * Math.exp(-0.5 * (c * dx * dx - 2 * b * dx * dy + a * dy * dy) / det);
+      }
+    }
+    return grid;
+  });
+}
+
+// The mixture weights at time t (s): linear between the two nearest windows.
+function weightsAt(t) {
+  const { weights, hop_s: hop } = state.density.data;
+  const f = Math.min(Math.max(t / hop, 0), weights.length - 1);
+  const i = Math.floor(f), frac = f - i, next = weights[Math.min(i + 1, weights.length - 1)];
+  return weights[i].map((w, k) => (1 - frac) * w + frac * next[k]);
+}
+
+// Draw the density in the chosen mode: "song" (the whole song's average weights), "playing"
+// (the weights at the playback position) or "off". Without `force`, only when it changed.
+function drawDensity(force = false) {
+  const d = state.density;
+  const canvas = $("pad-density");
+  const mode = d.data ? $("density-mode").value : "off";
+  const t = mode === "playing" ? position() : null;
+  if (!force && mode === d.mode && (mode !== "playing" || Math.abs(t - d.time) < 0.02)) return;
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  d.mode = mode;
+  d.time = t;
+  canvas.dataset.mode = mode;
+  if (mode === "off") { d.weights = null; d.peak = null; return; }
+  const w = mode === "playing" ? weightsAt(t) : d.data.average;
+  const n = DENSITY_GRID;
+  const values = new Float64Array(n * n);
+  let peak = 0;
+  d.grids.forEach((grid, k) => { for (let c = 0; c < n * n; c++) values[c] += w[k] * grid[c]; });
+  for (let c = 1; c < n * n; c++) if (values[c] > values[peak]) peak = c;
+  const small = document.createElement("canvas");
+  small.width = small.height = n;
+  const image = small.getContext("2d").createImageData(n, n);
+  const top = values[peak] || 1;
+  for (let c = 0; c < n * n; c++) {
+    image.data.set(DENSITY_RGB, 4 * c);
+    image.data[4 * c + 3] = Math.round(255 * DENSITY_ALPHA * Math.pow(values[c] / top, 0.6));
+  }
+  small.getContext("2d").putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+  const [x0, x1, y0, y1] = state.model.extent;
+  d.weights = w;
+  d.peak = [x0 + ((peak % n + 0.5) / n) * (x1 - x0), y1 - ((Math.floor(peak / n) + 0.5) / n) * (y1 - y0)];
+  d.draws += 1;
+  canvas.dataset.draws = String(d.draws);
 }
 
 // --- generation -------------------------------------------------------------------------
@@ -270,6 +381,7 @@ function finishRecording() {
 
 function updateClock() {
   if (state.mix) $("clock").textContent = `${fmtTime(position())} / ${fmtTime(state.mix.duration)}`;
+  if (state.mix) drawDensity();  // "as it plays" follows the playback position
   requestAnimationFrame(updateClock);
 }
 
@@ -289,6 +401,7 @@ $("record").addEventListener("change", (e) => {
   state.path = [];
   if (state.recording) status("Recording: press Play and move on the pad; the path is generated when you stop.");
 });
+$("density-mode").addEventListener("change", () => drawDensity(true));
 $("pad").addEventListener("pointerdown", onPadDown);
 $("pad").addEventListener("pointermove", onPadMove);
 $("pad").addEventListener("pointerup", onPadUp);
