@@ -189,7 +189,7 @@ def test_the_default_profiles_control_models_have_their_own_windows_and_settings
     from bassnet.training.config import TrainConfig, control_model, model_config
 
     params = load_params(REPO_PARAMS, "default")
-    assert set(ControlConfig.from_params(params).models) == {"A1", "A4"}
+    assert set(ControlConfig.from_params(params).models) == {"A1", "A4", "A5"}
     own, key, window = control_model(params, "A4")
     assert (key, window) == ("A4/80-80-control", "80-80")
     assert TrainConfig.from_params(own, model=key).posterior_noise == 0

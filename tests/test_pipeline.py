@@ -23,6 +23,7 @@ STAGE_MODULES = {
     "train": "bassnet.training.loop",
     "evaluate": "bassnet.evaluation.report",
     "control": "bassnet.evaluation.control_test",
+    "prior": "bassnet.evaluation.report",  # its `selected_model`; it imports evaluation.prior
     "ship-models": "bassnet.pretrained.ship",
 }
 
