@@ -519,7 +519,7 @@ class PriorConfig:
     inputs: int = 32  # principal components of the mix features the network reads
     context_frames: int = 100  # mix frames (10 ms) the network hears, centred on the window
     train_windows: int = 2000  # training-song windows: (mix, µ) pairs it is fitted on
-    valid_windows: int = 500  # validation-song windows: early stopping and the shrinkage λ
+    valid_windows: int = 500  # validation-song windows, whose NLL is reported (0: none)
     test_windows: int = 1000  # test-song windows it is scored on
     steps: int = 300  # full-batch Adam steps at most
     learning_rate: float = 3.0e-3
@@ -533,7 +533,7 @@ class PriorConfig:
             "inputs must be 1 .. 528": 1 <= self.inputs <= 528,
             "context_frames must be >= 2": self.context_frames >= 2,
             "train_windows must be >= 10": self.train_windows >= 10,
-            "valid_windows must be >= 1": self.valid_windows >= 1,
+            "valid_windows must be >= 0": self.valid_windows >= 0,
             "test_windows must be >= 1": self.test_windows >= 1,
             "steps must be >= 1": self.steps >= 1,
             "learning_rate must be > 0": finite(self.learning_rate) and self.learning_rate > 0,

@@ -104,7 +104,8 @@ def train_and_score(
     score it on the test songs (`test_features_dir`): the prior and its metrics ("fit": what
     the fit chose on the validation songs; "test": `score_prior`)."""
     train = prior_data(model, features_dir, "train", cfg.train_windows, cfg.context_frames)
-    valid = prior_data(model, features_dir, "valid", cfg.valid_windows, cfg.context_frames)
+    valid = (prior_data(model, features_dir, "valid", cfg.valid_windows, cfg.context_frames)
+             if cfg.valid_windows else None)  # fmt: skip
     test = prior_data(model, test_features_dir, "test", cfg.test_windows, cfg.context_frames)
     prior, fit = fit_prior(train, valid, cfg)
     return prior, {"fit": _rounded(fit), "test": score_prior(prior, train, test, cfg.seed)}

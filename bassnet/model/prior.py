@@ -96,16 +96,34 @@ class LatentPrior(nn.Module):
         for a tensor, else a float64 array. `shrink` overrides the stored λ."""
         as_array = not isinstance(features, torch.Tensor)
         x = torch.as_tensor(np.asarray(features), dtype=torch.float32) if as_array else features
-        x = (x - self.feature_mean) @ self.projection
-        lam = self.shrink if shrink is None else torch.as_tensor(float(shrink))
-        learned = torch.softmax(self.log_weights + self.net(x), dim=-1)
-        w = (1 - lam) * learned + lam * torch.exp(self.log_weights)
+        w = self.shrunk(self.learned(self.project(x)), shrink)
         return w.detach().double().numpy() if as_array else w
 
-    def log_prob(self, weights: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p(z_i | x_i) (N,) for weights (N, K) and points z (N, 2)."""
+    def project(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (N, 528) → the network's input (N, inputs)."""
+        return (features - self.feature_mean) @ self.projection
+
+    def learned(self, projected: torch.Tensor) -> torch.Tensor:
+        """The network's weights (N, K) for projected features, before shrinkage."""
+        return torch.softmax(self.log_weights + self.net(projected), dim=-1)
+
+    def shrunk(self, learned: torch.Tensor, shrink: float | None = None) -> torch.Tensor:
+        """(1 − λ) · learned + λ · π; `shrink` overrides the stored λ."""
+        lam = self.shrink if shrink is None else torch.as_tensor(float(shrink))
+        return (1 - lam) * learned + lam * torch.exp(self.log_weights)
+
+    def component_log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        """log N(z_i; m_k, S_k) (N, K) of points z (N, 2)."""
         dist = torch.distributions.MultivariateNormal(self.means, self.covariances)
-        return torch.logsumexp(torch.log(weights + 1e-30) + dist.log_prob(z[:, None, :]), dim=1)
+        return dist.log_prob(z[:, None, :])
+
+    def log_prob(self, weights: torch.Tensor, z: torch.Tensor | None = None,
+                 component_log_prob: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+        """log p(z_i | x_i) (N,) for weights (N, K) and points z (N, 2), or their
+        `component_log_prob` (N, K) computed once."""
+        if component_log_prob is None:
+            component_log_prob = self.component_log_prob(z)
+        return torch.logsumexp(torch.log(weights + 1e-30) + component_log_prob, dim=1)
 
     def set_density(self, means, covariances, weights) -> None:
         """Store the training-set density's components: means (K, 2), covariances (K, 2, 2),

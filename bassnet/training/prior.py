@@ -85,36 +85,58 @@ def mean_nll(prior: LatentPrior, data: PriorData, shrink: float | None = None) -
         return float(-prior.log_prob(w, torch.from_numpy(data.mu).float()).mean())
 
 
-def _subset(data: PriorData, keep: np.ndarray) -> PriorData:
-    return PriorData(data.features[keep], data.mu[keep], data.patterns[keep], data.songs[keep],
-                     data.centres_s[keep])  # fmt: skip
+@dataclass
+class _Fixed:
+    """What stays fixed while the network trains, computed once: the projected features
+    (N, inputs) and the components' log densities at µ (N, K)."""
+
+    x: torch.Tensor
+    log_n: torch.Tensor
+
+    @classmethod
+    def of(cls, prior: LatentPrior, data: PriorData) -> _Fixed:
+        with torch.no_grad():
+            return cls(prior.project(torch.from_numpy(data.features)),
+                       prior.component_log_prob(torch.from_numpy(data.mu).float()))  # fmt: skip
+
+    def subset(self, keep: np.ndarray) -> _Fixed:
+        keep = torch.from_numpy(keep)
+        return _Fixed(self.x[keep], self.log_n[keep])
 
 
-def _train_net(prior: LatentPrior, data: PriorData, steps: int, cfg: PriorConfig,
-               held_out: PriorData | None = None) -> np.ndarray:  # fmt: skip
+def _train_net(prior: LatentPrior, data: _Fixed, steps: int, cfg: PriorConfig,
+               held_out: _Fixed | None = None) -> np.ndarray:  # fmt: skip
     """`steps` full-batch Adam steps of the network on `data`'s NLL (λ = 0), from a fresh
-    start (`LatentPrior.reset`); with `held_out`, its NLL (checks, len(SHRINKS)) every
-    CHECK_EVERY steps."""
+    start (`LatentPrior.reset`); with `held_out`, its mean NLL at each λ of SHRINKS every
+    CHECK_EVERY steps: (checks, len(SHRINKS))."""
     torch.manual_seed(cfg.seed)
     prior.reset()
-    x, z = torch.from_numpy(data.features), torch.from_numpy(data.mu).float()
     optimiser = torch.optim.Adam(prior.net.parameters(), lr=cfg.learning_rate,
                                  weight_decay=cfg.weight_decay)  # fmt: skip
     curve = []
     for step in range(1, steps + 1):
         prior.train()
-        loss = -prior.log_prob(prior.weights(x, 0.0), z).mean()
+        w = prior.learned(data.x)
+        loss = -prior.log_prob(w, component_log_prob=data.log_n).mean()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         if held_out is not None and step % CHECK_EVERY == 0:
             prior.eval()
-            curve.append([mean_nll(prior, held_out, float(lam)) for lam in SHRINKS])
+            with torch.no_grad():
+                learned = prior.learned(held_out.x)
+                curve.append([
+                    float(-prior.log_prob(prior.shrunk(learned, float(lam)),
+                                          component_log_prob=held_out.log_n).mean())
+                    for lam in SHRINKS
+                ])  # fmt: skip
     prior.eval()
     return np.array(curve)
 
 
-def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[LatentPrior, dict]:
+def fit_prior(
+    train: PriorData, valid: PriorData | None, cfg: PriorConfig
+) -> tuple[LatentPrior, dict]:
     """The prior of a model from its training windows: the training-set density (a GMM of µ),
     then the network, trained with full-batch Adam on the windows' NLL.
 
@@ -128,6 +150,7 @@ def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[Lat
     prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
     prior.set_density(means, covs, pis)
     prior.set_feature_scale(train.features)
+    fixed = _Fixed.of(prior, train)
     songs = np.unique(train.songs)
     folds = np.arange(len(songs)) % min(FOLDS, len(songs))
     fold_of = dict(zip(songs, folds, strict=True))
@@ -136,7 +159,7 @@ def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[Lat
     if len(songs) >= 2 and len(total):
         for f in np.unique(folds):
             held = window_fold == f
-            curve = _train_net(prior, _subset(train, ~held), cfg.steps, cfg, _subset(train, held))
+            curve = _train_net(prior, fixed.subset(~held), cfg.steps, cfg, fixed.subset(held))
             total += curve * held.sum()
         check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
         steps, shrink = int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at])
@@ -145,7 +168,7 @@ def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[Lat
     else:  # one song: nothing to cross-validate on, the training-set density
         steps, shrink, cv_nll = 0, 1.0, float("nan")
         cv_density = cv_nll
-    _train_net(prior, train, steps, cfg)
+    _train_net(prior, fixed, steps, cfg)
     prior.shrink.fill_(shrink)
     return prior, {
         "components": prior.components,
@@ -154,9 +177,15 @@ def fit_prior(train: PriorData, valid: PriorData, cfg: PriorConfig) -> tuple[Lat
         "cv_nll": cv_nll,
         "cv_nll_training_density": cv_density,
         "train_nll": mean_nll(prior, train),
-        "valid_nll": mean_nll(prior, valid),
-        "valid_nll_training_density": mean_nll(prior, valid, 1.0),
+        **(
+            {
+                "valid_nll": mean_nll(prior, valid),
+                "valid_nll_training_density": mean_nll(prior, valid, 1.0),
+                "valid_windows": len(valid),
+            }
+            if valid is not None
+            else {}
+        ),
         "train_windows": len(train),
         "train_songs": len(songs),
-        "valid_windows": len(valid),
     }
