@@ -93,10 +93,13 @@ serve: setup
 
 # docs/pad.png, the README's picture of the pad: the browser test's screenshot, of the model
 # SCREENSHOT_MODEL (a shipped model's name or a model file), with its prior p(z|x)'s density
-# over the pad where its file has one.
-SCREENSHOT_MODEL ?= A1
+# over the pad where its file has one, on a rendered song of SCREENSHOT_DATASET (A5's prior
+# follows the mix: docs/design.md).
+SCREENSHOT_MODEL ?= A5
+SCREENSHOT_DATASET ?= A5
 screenshot: setup browser
 	$(RUN) BASSNET_SCREENSHOT=docs/pad.png BASSNET_SCREENSHOT_MODEL="$(SCREENSHOT_MODEL)" \
+	  BASSNET_SCREENSHOT_DATASET="$(SCREENSHOT_DATASET)" \
 	  python -m pytest tests/serve/test_browser.py -k user -q
 
 clean:

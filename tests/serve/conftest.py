@@ -17,6 +17,10 @@ import pytest
 import torch
 
 
+# the dataset of the songs the pad offers (`make screenshot SCREENSHOT_DATASET=A5`)
+SONGS_DATASET = os.environ.get("BASSNET_SCREENSHOT_DATASET") or "A1"
+
+
 @pytest.fixture(scope="session")
 def datasets_dir(tmp_path_factory, render_cfg):
     """datasets/A1 with two rendered songs of ≈8 s (audio/*.mix.wav and manifest.csv)."""
@@ -24,7 +28,7 @@ def datasets_dir(tmp_path_factory, render_cfg):
 
     root = tmp_path_factory.mktemp("datasets")
     cfg = dataclasses.replace(render_cfg, seconds=8, valid_fraction=0.5)
-    render_dataset("A1", root / "A1", 2, 7, cfg, progress=False)
+    render_dataset(SONGS_DATASET, root / SONGS_DATASET, 2, 7, cfg, progress=False)
     return root
 
 
