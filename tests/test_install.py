@@ -168,7 +168,8 @@ def test_generate_encode_and_models_run_on_the_core_install(site, absent, folder
 
     listed = run_core(site, absent, folder, CLI, "models")
     assert listed.returncode == 0, listed.stderr[-3000:]
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["A1", "A2", "A3", "A4"]
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names == ["A1", "A2", "A3", "A4", "A5"]
     assert "patterns: root, third, fifth" in listed.stdout
 
 

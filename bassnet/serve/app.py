@@ -135,14 +135,16 @@ def create_app(studio: Studio, host: str = "127.0.0.1") -> FastAPI:
         # listed without loading: a model file is read only when the user picks it
         return {"models": [entry.summary() for entry in studio.models.values()]}
 
-    @app.get("/api/models/{name}")
-    def model(name: str) -> dict:
-        return studio.model(name).describe()  # a file that is no model: 400 with its reason
-
-    @app.get("/api/models/{name}/pad.png")
+    # {name:path}: a model given as `--model some/dir/model.pt` is named by its path; the
+    # picture's route comes first, since a path's name would match it too
+    @app.get("/api/models/{name:path}/pad.png")
     def pad(name: str) -> Response:
         return Response(studio.pad_image(name), media_type="image/png",
                         headers={"Cache-Control": "max-age=3600"})  # fmt: skip
+
+    @app.get("/api/models/{name:path}")
+    def model(name: str) -> dict:
+        return studio.model(name).describe()  # a file that is no model: 400 with its reason
 
     @app.get("/api/songs")
     def songs() -> dict:

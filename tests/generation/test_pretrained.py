@@ -82,13 +82,17 @@ def test_resolve_names_paths_and_unknowns(tmp_path):
         resolve("nope")
 
 
-def test_the_package_ships_small_a1_to_a4_models(capsys):
+def test_the_package_ships_small_a1_to_a5_models_each_with_its_prior(capsys):
+    from bassnet.model.prior import LatentPrior
+
     shipped = available()
-    assert set(shipped) == {"A1", "A2", "A3", "A4"}
+    assert set(shipped) == {"A1", "A2", "A3", "A4", "A5"}
     assert sum(c["bytes"] for c in shipped.values()) < 8e6  # a few MB in all
     for name, card in shipped.items():
         model = BassNet.load(resolve(name))
         assert str(model.config.spec) == card["window"]
+        assert LatentPrior.from_state(model.extra["prior"]).components >= 1
+        assert card["prior"]["nll"]["songs"] >= 2
     assert main(["models"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed] == list(shipped)

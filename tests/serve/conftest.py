@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-
 # the dataset of the songs the pad offers (`make screenshot SCREENSHOT_DATASET=A5`)
 SONGS_DATASET = os.environ.get("BASSNET_SCREENSHOT_DATASET") or "A1"
 
@@ -47,21 +46,36 @@ PRIOR_MEANS = np.array([[-0.5, -0.5], [0.5, -0.5], [0.0, 0.6]])
 PRIOR_SD = 0.2
 
 
-def tiny_prior(seed: int = 0):
+def song_features(datasets_dir) -> np.ndarray:
+    """What a prior with 0.2 s of context hears of the first rendered song (N, 528)."""
+    from bassnet.audio_io import read_mono
+    from bassnet.features.audio import resample
+    from bassnet.features.cqt import GroupedCQT
+    from bassnet.model.prior import context_features
+
+    mix = sorted((datasets_dir / SONGS_DATASET / "audio").glob("*.mix.wav"))[0]
+    audio, sr = read_mono(mix)
+    spectrum = GroupedCQT()(resample(audio, sr, 16000))
+    return context_features(spectrum, np.arange(0, len(spectrum), 5), 20)
+
+
+def tiny_prior(features: np.ndarray, seed: int = 0):
     """A prior p(z|x) (3 components on `PRIOR_MEANS`, 4 hidden units, 0.2 s of context) whose
-    weights follow the mix: its last layer is random, not zero as an unfitted prior's is."""
+    weights follow the mix: its input scaled by these `features`, as a fit scales it, and its
+    last layer random, not zero as an unfitted prior's is."""
     from bassnet.model.prior import LatentPrior
 
     torch.manual_seed(seed)
     prior = LatentPrior(components=3, hidden=4, context_frames=20)
+    prior.set_feature_scale(features)
     prior.set_density(PRIOR_MEANS, np.tile(PRIOR_SD**2 * np.eye(2), (3, 1, 1)), [0.5, 0.3, 0.2])
     with torch.no_grad():
-        prior.net[2].weight.normal_(0.0, 2.0)
+        prior.net[2].weight.normal_(0.0, 4.0)
     return prior.eval()
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory):
+def models_dir(tmp_path_factory, datasets_dir):
     """models/A1/10-40/model.pt (untrained, small, with a prior p(z|x)) and the evaluation's
     latent points for it: three labelled clusters, as the evaluate stage writes them; and
     models/A2/10-40/model.pt, the same without a prior or a map."""
@@ -70,7 +84,8 @@ def models_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     for folder in ("A1/10-40", "A2/10-40"):
         (root / folder).mkdir(parents=True)
-    save_tiny_model(root / "A1/10-40/model.pt", seed=0, prior=tiny_prior().to_state())
+    prior = tiny_prior(song_features(datasets_dir))
+    save_tiny_model(root / "A1/10-40/model.pt", seed=0, prior=prior.to_state())
     save_tiny_model(root / "A2/10-40/model.pt", seed=1)
     rng = np.random.default_rng(0)
     centres = PRIOR_MEANS
@@ -101,12 +116,14 @@ def server(datasets_dir, models_dir, tmp_path_factory):
     import uvicorn
 
     from bassnet.serve.app import create_app
-    from bassnet.serve.studio import ModelEntry
+    from bassnet.serve.studio import ModelEntry, shipped_and_trained
 
     studio = make_studio(datasets_dir, models_dir, tmp_path_factory.mktemp("serve"),
                          max_upload_mb=100, max_song_minutes=5)  # fmt: skip
     if Path(SHOWN).is_file():  # a model file for the screenshot, offered under `shown_name`
         studio.models[shown_name()] = ModelEntry(shown_name(), Path(SHOWN), shown_name())
+    # a model given by its path (`bassnet serve --model DIR/model.pt`) is named by it
+    studio.models.update(shipped_and_trained(None, [str(models_dir / "A2/10-40/model.pt")]))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

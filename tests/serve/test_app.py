@@ -179,3 +179,14 @@ def test_a_model_without_a_prior_gets_a_clear_answer_and_bad_ids_theirs(server):
     for url, want_status, want_text in cases:
         status, body, _ = call(url)
         assert status == want_status and want_text in json.loads(body)["detail"], body
+
+
+def test_a_model_named_by_its_path_loads_and_draws(server, models_dir):
+    path = str(models_dir / "A2/10-40/model.pt")
+    listed = json.loads(urllib.request.urlopen(f"{server}/api/models").read())["models"]
+    assert path in {m["name"] for m in listed}
+    described = json.loads(urllib.request.urlopen(f"{server}/api/models/{quote(path, safe='')}")
+                           .read())  # fmt: skip
+    assert described["window"] == "10/40"
+    png = urllib.request.urlopen(f"{server}/api/models/{quote(path, safe='')}/pad.png").read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -113,11 +113,11 @@ def test_a_crafted_model_is_listed_unloaded_and_refused_when_picked(datasets_dir
     assert not marker.exists() and all(e.model is None for e in studio.models.values())
     for name in ("A9 zip", "A9 legacy"):  # a DataError: the app answers 400 with its text
         with pytest.raises(DataError, match="not a bassnet model file"):
-            routes["/api/models/{name}"](name)
+            routes["/api/models/{name:path}"](name)
         with pytest.raises(DataError, match="not a bassnet model file"):
-            routes["/api/models/{name}/pad.png"](name)
+            routes["/api/models/{name:path}/pad.png"](name)
     assert not marker.exists()
-    assert routes["/api/models/{name}"](MODEL)["window"] == "10/40"
+    assert routes["/api/models/{name:path}"](MODEL)["window"] == "10/40"
 
 
 def test_serve_offers_only_the_models_the_user_names(tmp_path, monkeypatch):

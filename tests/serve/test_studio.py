@@ -147,19 +147,22 @@ def test_a_model_file_that_does_not_load_is_listed_unloaded_and_named_when_picke
     assert "A1 10-40" in names and "A2 40-40" in names  # listed: nothing is loaded to list
     assert all(entry.model is None for entry in studio.models.values())
     with pytest.raises(DataError, match="A2/40-40/model.pt: not a bassnet model file"):
-        routes["/api/models/{name}"].endpoint("A2 40-40")
-    assert routes["/api/models/{name}"].endpoint("A1 10-40")["window"] == "10/40"
+        routes["/api/models/{name:path}"].endpoint("A2 40-40")
+    assert routes["/api/models/{name:path}"].endpoint("A1 10-40")["window"] == "10/40"
 
 
-def test_the_density_is_the_one_bassnet_generate_follows_and_is_kept_with_the_song(studio):
+def test_the_density_is_the_one_bassnet_generate_follows_and_is_kept_with_the_song(
+    studio, datasets_dir
+):
     from bassnet.generation.prior_path import song_prior
-    from tests.serve.conftest import tiny_prior
+    from tests.serve.conftest import song_features, tiny_prior
 
     song_id = studio.song_list()[0]["id"]
     density = studio.density(song_id, MODEL)
     assert studio.song(song_id).densities[MODEL] is density  # kept: asked once per song
     assert studio.density(song_id, MODEL) is density
-    times, weights = song_prior(tiny_prior(), MixReader(studio.song(song_id).path),
+    prior = tiny_prior(song_features(datasets_dir))
+    times, weights = song_prior(prior, MixReader(studio.song(song_id).path),
                                 GenerateConfig())  # fmt: skip
     np.testing.assert_allclose(density["times"], times)
     # the same up to the CQT's float noise at the edges of generate's segments
@@ -174,11 +177,11 @@ def test_a_model_file_with_a_broken_prior_is_named_and_still_generates(
     import shutil
 
     from tests.conftest import save_tiny_model
-    from tests.serve.conftest import tiny_prior
+    from tests.serve.conftest import song_features, tiny_prior
 
     models = tmp_path / "models"
     shutil.copytree(models_dir, models)
-    state = tiny_prior().to_state()
+    state = tiny_prior(song_features(datasets_dir)).to_state()
     state["state_dict"]["covariances"][1] = -state["state_dict"]["covariances"][1]
     save_tiny_model(models / "A1/10-40/model.pt", seed=0, prior=state)
     studio = make_studio(datasets_dir, models, tmp_path)
