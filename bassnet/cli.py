@@ -332,13 +332,13 @@ def _prior(args: argparse.Namespace) -> None:
     model_path = Path(args.models) / args.dataset / name / "model.pt"
     started = time.perf_counter()
     features = Path(args.features)
-    prior, metrics = train_and_score(load_model(model_path), features / args.dataset,
+    prior, metrics, latent_map = train_and_score(load_model(model_path), features / args.dataset,
                                      features / f"{args.dataset}-test", cfg)  # fmt: skip
     metrics = {"dataset": args.dataset, "model": name, **metrics,
                "wall_minutes": round((time.perf_counter() - started) / 60, 2)}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_checkpoint({"prior": prior.to_state(), "model": f"{args.dataset}/{name}",
-                      "metrics": metrics}, args.out)  # fmt: skip
+                      "metrics": metrics, "latent_map": latent_map}, args.out)  # fmt: skip
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
     print(prior_line(args.dataset, metrics) + f" → {args.out}")

@@ -99,16 +99,22 @@ def score_prior(prior: LatentPrior, train: PriorData, test: PriorData, seed: int
 
 def train_and_score(
     model: BassNet, features_dir: str | Path, test_features_dir: str | Path, cfg: PriorConfig
-) -> tuple[LatentPrior, dict]:
-    """Fit the prior of `model` on its training and validation songs (`features_dir`) and
-    score it on the test songs (`test_features_dir`): the prior and its metrics ("fit": what
-    the fit chose on the validation songs; "test": `score_prior`)."""
+) -> tuple[LatentPrior, dict, dict]:
+    """Fit the prior of `model` on its training songs (`features_dir`) and score it on the
+    test songs (`test_features_dir`): the prior, its metrics ("fit": what the fit chose;
+    "test": `score_prior`) and the training windows' µ with their patterns ({"points",
+    "labels"}, the pad's map where the evaluation made none)."""
     train = prior_data(model, features_dir, "train", cfg.train_windows, cfg.context_frames)
     valid = (prior_data(model, features_dir, "valid", cfg.valid_windows, cfg.context_frames)
              if cfg.valid_windows else None)  # fmt: skip
     test = prior_data(model, test_features_dir, "test", cfg.test_windows, cfg.context_frames)
     prior, fit = fit_prior(train, valid, cfg)
-    return prior, {"fit": _rounded(fit), "test": score_prior(prior, train, test, cfg.seed)}
+    latent_map = {"points": np.round(train.mu, 3).tolist(), "labels": train.patterns.tolist()}
+    return (
+        prior,
+        {"fit": _rounded(fit), "test": score_prior(prior, train, test, cfg.seed)},
+        latent_map,
+    )
 
 
 def _rounded(values: dict) -> dict:

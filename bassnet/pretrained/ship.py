@@ -46,7 +46,8 @@ def ship(
     carries its validation µ and pattern labels as `latent_map`, which `bassnet serve` draws
     on its pad. With `priors` (the prior stage's folder), each file whose dataset has a prior
     fitted for that very model (priors/<dataset>.pt) carries it as `prior`: p(z|x), which
-    `generate --z auto` follows and the pad draws."""
+    `generate --z auto` follows and the pad draws; a model the evaluation has no map of gets
+    the prior's training windows' µ and patterns as its `latent_map`."""
     out_dir = Path(out_dir)
     metrics = (
         json.loads(Path(evaluation).read_text())
@@ -75,6 +76,8 @@ def ship(
                     f"ships ({dataset}/{name}); run `dvc repro prior`"
                 )
             state["prior"] = fitted["prior"]
+            if "latent_map" not in state and fitted.get("latent_map"):
+                state["latent_map"] = fitted["latent_map"]  # the training songs' µ
         prior_test = fitted.get("metrics", {}).get("test") if "prior" in state else None
         controlled = tested.get(dataset, {}).get("models", {}).get(name, {})
         if controlled.get("centroids"):  # each pattern's centroid of the training songs' µ

@@ -81,6 +81,9 @@ def test_the_prior_command_fits_scores_and_writes_the_prior(
     assert 0 <= test["mode_pattern"]["value"] <= 1 and 0 < test["mode_pattern_chance"] <= 1
     saved = load_checkpoint(out)
     assert saved["model"] == "A1/40-40" and saved["metrics"]["test"] == test
+    # the training windows' µ and patterns: the pad's map of a model the evaluation has none of
+    points, labels = np.array(saved["latent_map"]["points"]), saved["latent_map"]["labels"]
+    assert points.shape == (result["fit"]["train_windows"], 2) and set(labels) <= {1, 2, 3}
     prior = LatentPrior.from_state(saved["prior"])
     assert prior.components <= 3 and 0.0 <= float(prior.shrink) <= 1.0
 
@@ -92,13 +95,15 @@ def test_ship_bundles_the_prior_fitted_for_the_model_it_ships(tiny_model_tree, t
     prior.set_density(np.array([[0.0, 0.0], [1.0, 1.0]]), np.stack([np.eye(2)] * 2), [0.5, 0.5])
     test = {"nll": {"value": 1.0, "low": 0.9, "high": 1.1, "songs": 2, "windows": 40}}
     (tmp_path / "priors").mkdir()
-    write_checkpoint({"prior": prior.to_state(), "model": "A1/40-40",
-                      "metrics": {"test": test}}, tmp_path / "priors" / "A1.pt")  # fmt: skip
+    latent_map = {"points": [[0.0, 0.1], [1.0, 0.9]], "labels": [1, 2]}
+    write_checkpoint({"prior": prior.to_state(), "model": "A1/40-40", "metrics": {"test": test},
+                      "latent_map": latent_map}, tmp_path / "priors" / "A1.pt")  # fmt: skip
     cards = ship(tiny_model_tree, ["A1"], "40-40", "default", out_dir=tmp_path / "out",
                  priors=tmp_path / "priors")  # fmt: skip
     shipped = BassNet.load(tmp_path / "out" / "A1.pt")
     assert LatentPrior.from_state(shipped.extra["prior"]).components == 2
     assert cards["A1"]["prior"] == {"nll": test["nll"]}
+    assert shipped.extra["latent_map"] == latent_map  # no evaluation's map: the prior's
     assert "prior p(z" in (tmp_path / "out" / "MODEL_CARD.md").read_text()
     # a prior fitted for another model of the dataset is refused, not shipped with this one
     write_checkpoint({"prior": prior.to_state(), "model": "A1/control"},
