@@ -96,7 +96,7 @@ def _patterns(extra: dict, dataset: str | None) -> tuple[dict[str, np.ndarray], 
 
 
 def load_model(model: str | Path | Model = "A1", device: str = "cpu") -> Model:
-    """A shipped model by name ("A1".."A4", see `bassnet models`) or a model.pt path, loaded on
+    """A shipped model by name ("A1".."A5", see `bassnet models`) or a model.pt path, loaded on
     `device` ("cpu", "cuda" or "auto": cuda where torch sees a GPU). A `str` is a shipped name
     first, then a path; a `Path` is always a path. DataError for a file that is not a model."""
     from bassnet.pretrained import available, resolve

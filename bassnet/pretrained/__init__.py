@@ -1,8 +1,9 @@
 """Small BassNet models that ship inside the package, so `bassnet generate` works out of the box.
 
-They are the default profile's 40/40 models of A1–A4, copied here by `bassnet ship-models`
-(the DVC stage `ship`) with their weights in float16; `models.json` and `MODEL_CARD.md` say
-what each was trained on and how well it did. `resolve("A1")` gives the path of one.
+They are the default profile's models of A1–A5, per dataset the one the control stage selected
+on the validation songs, copied here by `bassnet ship-models` (the DVC stage `ship`) with their
+weights in float16 and their prior p(z|x); `models.json` and `MODEL_CARD.md` say what each was
+trained on and how well it did. `resolve("A1")` gives the path of one.
 """
 
 from __future__ import annotations

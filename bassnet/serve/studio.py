@@ -478,7 +478,7 @@ def _wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
 
 
 def shipped_and_trained(models_dir: Path | None, extra: list[str] = ()) -> dict[str, ModelEntry]:
-    """The models to offer: the shipped ones (A1–A4), those trained under `models_dir`
+    """The models to offer: the shipped ones (A1–A5), those trained under `models_dir`
     (<dataset>/<window>/model.pt, named "<dataset> <window>"), and `extra` names or paths."""
     from bassnet.pretrained import HERE, available, resolve
     from bassnet.synth.patterns import DATASETS
