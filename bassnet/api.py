@@ -53,6 +53,7 @@ class Model:
     dataset: str | None
     patterns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     pattern_source: str | None = None
+    _prior: LatentPrior | None = field(default=None, init=False, repr=False)  # read on first use
 
     @property
     def region(self) -> dict | None:
@@ -64,7 +65,7 @@ class Model:
         """The model's prior p(z | x) (`bassnet.model.prior`), if its file has one."""
         if "prior" not in self.net.extra:
             return None
-        if not hasattr(self, "_prior"):
+        if self._prior is None:
             self._prior = LatentPrior.from_state(self.net.extra["prior"], str(self.path))
         return self._prior
 

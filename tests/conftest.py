@@ -86,3 +86,18 @@ def save_tiny_model(path, seed: int, **extra):
 def small_model(tmp_path_factory):
     """An untrained 10/40 model saved with a latent region, as training writes it."""
     return save_tiny_model(tmp_path_factory.mktemp("model") / "model.pt", seed=0)
+
+
+def mix_context_features(mix_path, context: int, every: int = 5):
+    """What a prior with `context` frames hears of a mix file, every `every` frames: (N, 528),
+    for scaling a test prior's input as a fit scales it."""
+    import numpy as np
+
+    from bassnet.audio_io import read_mono
+    from bassnet.features.audio import resample
+    from bassnet.features.cqt import GroupedCQT
+    from bassnet.model.prior import context_features
+
+    audio, sr = read_mono(mix_path)
+    spectrum = GroupedCQT()(resample(audio, sr, 16000))
+    return context_features(spectrum, np.arange(0, len(spectrum), every), context)

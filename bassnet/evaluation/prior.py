@@ -67,10 +67,10 @@ def score_prior(prior: LatentPrior, train: PriorData, test: PriorData, seed: int
     }
     density = prior.density()
     w = prior.weights(test.features)
-    w_density = np.tile(density["weights"], (len(test), 1))
+    pi = np.asarray(density["weights"])[None]  # the training-set density's weights (1, K)
     out["entropy"] = round(float(entropies(w, density["means"], density["covariances"]).mean()), 4)
     out["entropy_training_density"] = round(
-        float(entropies(w_density[:1], density["means"], density["covariances"])[0]), 4
+        float(entropies(pi, density["means"], density["covariances"])[0]), 4
     )
     known = test.patterns >= 1
     if known.sum() and len(np.unique(train.patterns[train.patterns >= 1])) >= 2:
@@ -83,7 +83,7 @@ def score_prior(prior: LatentPrior, train: PriorData, test: PriorData, seed: int
         likely = qda.classes_[(dens @ qda.predict_proba(points)).argmax(1)]
         out["likely_pattern"] = song_score(likely == truth, songs[known], seed=seed).to_json()
         out["likely_pattern_chance"] = round(chance_agreement(likely, truth), 4)
-        constant = qda.predict(modes(w_density[:1], density["means"], density["covariances"]))
+        constant = qda.predict(modes(pi, density["means"], density["covariances"]))
         out["mode_pattern"] = song_score(predicted == truth, songs[known], seed=seed).to_json()
         out["mode_pattern_chance"] = round(chance_agreement(predicted, truth), 4)
         out["mode_pattern_training_density"] = song_score(

@@ -14,10 +14,22 @@ from bassnet.model.prior import LatentPrior, context_features, modes, sample_pat
 PRIOR_PATHS = ("auto", "sample")  # the z a prior gives: its mode, or a draw
 
 
+def hop_frames(cfg: GenerateConfig) -> int:
+    """Frames (10 ms) between the prior's densities over a song: `cfg.prior_hop_s`."""
+    return max(1, round(cfg.prior_hop_s * FRAME_RATE))
+
+
+def spectrum_prior(prior: LatentPrior, frames: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The prior's mixture weights (N, K) at the centre frames (N,) of a song's own log |CQT|
+    frames (T, 264), as training reads them (`training.prior.prior_data`)."""
+    return prior.weights(context_features(frames, centres, prior.context_frames))
+
+
 def song_prior(prior: LatentPrior, mix: MixReader, cfg: GenerateConfig, progress: bool = False):
     """The prior's mixture weights over a song: window centres in s (N,), one every
-    `cfg.prior_hop_s`, and weights (N, K) over `prior`'s components."""
-    hop = max(1, round(cfg.prior_hop_s * FRAME_RATE))
+    `cfg.prior_hop_s`, and weights (N, K) over `prior`'s components; read segment by segment,
+    so memory does not grow with the song."""
+    hop = hop_frames(cfg)
     context = prior.context_frames
     total = song_frames(mix)
     seg = max(hop, int(cfg.segment_s * FRAME_RATE) // hop * hop)
@@ -26,13 +38,12 @@ def song_prior(prior: LatentPrior, mix: MixReader, cfg: GenerateConfig, progress
         centres = np.arange(part.first, part.first + part.frames, hop)
         if not len(centres):
             continue
-        # only the song's own frames, as in training (`training.prior.prior_data`)
+        # only the song's own frames
         lo = max(0, part.spectrum_first)
         hi = min(total, part.spectrum_first + len(part.spectrum))
         own = part.spectrum[lo - part.spectrum_first : hi - part.spectrum_first]
-        features = context_features(own, centres - lo, context)
         times.append(centres / FRAME_RATE)
-        weights.append(prior.weights(features))
+        weights.append(spectrum_prior(prior, own, centres - lo))
     return np.concatenate(times), np.concatenate(weights)
 
 

@@ -54,7 +54,8 @@ from bassnet.generation.pipeline import (
     point_or_centre,
     region_warning,
 )
-from bassnet.model.prior import LatentPrior, context_features
+from bassnet.generation.prior_path import hop_frames, spectrum_prior
+from bassnet.model.prior import LatentPrior
 from bassnet.serve.config import ServeConfig
 from bassnet.serve.pad import pad_extent, pad_png
 
@@ -216,9 +217,9 @@ class Studio:
             if entry.prior is None:  # an invalid prior: a DataError naming the file
                 entry.prior = LatentPrior.from_state(entry.model.extra["prior"], str(entry.path))
             prior = entry.prior
-            hop = max(1, round(self.gen.prior_hop_s * FRAME_RATE))
+            hop = hop_frames(self.gen)
             centres = np.arange(0, len(song.cqt), hop)
-            weights = prior.weights(context_features(song.cqt, centres, prior.context_frames))
+            weights = spectrum_prior(prior, song.cqt, centres)
             components = prior.density()
             density = {
                 "model": model_name,

@@ -31,17 +31,12 @@ def prior_models(tmp_path_factory, a1_song):
     """Tiny models whose priors put (almost) all weight on component 1, or that say something
     of the mix (a random network reading the song's features, scaled as training scales
     them), and one without a prior."""
-    from bassnet.audio_io import read_mono
-    from bassnet.features.audio import resample
-    from bassnet.features.cqt import GroupedCQT
-    from bassnet.model.prior import context_features
+    from tests.conftest import mix_context_features
 
     root = tmp_path_factory.mktemp("prior-models")
     certain = a_prior([1e-6, 1.0, 1e-6])
     talking = a_prior([0.4, 0.3, 0.3])
-    audio, sr = read_mono(a1_song[0])
-    spectrum = GroupedCQT()(resample(audio, sr, 16000))
-    talking.set_feature_scale(context_features(spectrum, np.arange(0, len(spectrum), 5), 20))
+    talking.set_feature_scale(mix_context_features(a1_song[0], 20))
     torch.nn.init.normal_(talking.net[2].weight, std=1.0)
     return {
         "certain": save_tiny_model(root / "certain.pt", 0, prior=certain.to_state()),

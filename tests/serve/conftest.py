@@ -48,15 +48,10 @@ PRIOR_SD = 0.2
 
 def song_features(datasets_dir) -> np.ndarray:
     """What a prior with 0.2 s of context hears of the first rendered song (N, 528)."""
-    from bassnet.audio_io import read_mono
-    from bassnet.features.audio import resample
-    from bassnet.features.cqt import GroupedCQT
-    from bassnet.model.prior import context_features
+    from tests.conftest import mix_context_features
 
     mix = sorted((datasets_dir / SONGS_DATASET / "audio").glob("*.mix.wav"))[0]
-    audio, sr = read_mono(mix)
-    spectrum = GroupedCQT()(resample(audio, sr, 16000))
-    return context_features(spectrum, np.arange(0, len(spectrum), 5), 20)
+    return mix_context_features(mix, 20)
 
 
 def tiny_prior(features: np.ndarray, seed: int = 0):
