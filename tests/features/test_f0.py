@@ -58,3 +58,22 @@ def test_stride_two_is_exact_at_note_changes(crepe):
     assert np.percentile(cents, 99) < 10 and cents.max() < 50  # RPA tolerance is 50
     with pytest.raises(ValueError, match="stride"):
         crepe(x, stride=3)
+
+
+def test_onnxruntime_is_the_cpu_default_and_agrees_with_torch(crepe):
+    # the feature job's CREPE runs through ONNX Runtime on the CPU; torch is the reference
+    assert crepe.runtime == "onnxruntime"
+    reference = Crepe("tiny", runtime="torch")
+    x = np.concatenate([sine(61.7, 0.6), sine(92.5, 0.6), sine(207.7, 0.6)])
+    f0_ort, conf_ort = crepe(x, fmax_hz=500.0)
+    f0_torch, conf_torch = reference(x, fmax_hz=500.0)
+    np.testing.assert_array_equal(f0_ort > 0, f0_torch > 0)
+    np.testing.assert_allclose(f0_ort, f0_torch, rtol=1e-5)
+    np.testing.assert_allclose(conf_ort, conf_torch, atol=1e-5)
+    again, _ = crepe(x, fmax_hz=500.0)
+    np.testing.assert_array_equal(again, f0_ort)  # same input, same bytes
+
+
+def test_unknown_runtime_is_refused():
+    with pytest.raises(ValueError, match="runtime"):
+        Crepe("tiny", runtime="tensorflow")
