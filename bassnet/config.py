@@ -521,6 +521,7 @@ class PriorConfig:
     train_windows: int = 2000  # training-song windows: (mix, µ) pairs it is fitted on
     valid_windows: int = 500  # validation-song windows, whose NLL is reported (0: none)
     test_windows: int = 1000  # test-song windows it is scored on
+    batch_windows: int = 4  # windows per call of the model's encoders when reading their µ
     steps: int = 300  # full-batch Adam steps at most
     learning_rate: float = 3.0e-3
     weight_decay: float = 1.0e-3
@@ -535,6 +536,7 @@ class PriorConfig:
             "train_windows must be >= 10": self.train_windows >= 10,
             "valid_windows must be >= 0": self.valid_windows >= 0,
             "test_windows must be >= 1": self.test_windows >= 1,
+            "batch_windows must be >= 1": self.batch_windows >= 1,
             "steps must be >= 1": self.steps >= 1,
             "learning_rate must be > 0": finite(self.learning_rate) and self.learning_rate > 0,
             "weight_decay must be >= 0": finite(self.weight_decay) and self.weight_decay >= 0,

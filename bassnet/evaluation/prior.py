@@ -23,6 +23,7 @@ import numpy as np
 
 from bassnet.config import PriorConfig
 from bassnet.evaluation.heldout import disjoint_qda, fit_qda, majority_score, song_score
+from bassnet.generation.folded import FoldedBassNet
 from bassnet.model import BassNet
 from bassnet.model.prior import LatentPrior, entropies, modes, on_grid
 from bassnet.training.prior import PriorData, fit_prior, prior_data
@@ -103,11 +104,16 @@ def train_and_score(
     """Fit the prior of `model` on its training songs (`features_dir`) and score it on the
     test songs (`test_features_dir`): the prior, its metrics ("fit": what the fit chose;
     "test": `score_prior`) and the training windows' µ with their patterns ({"points",
-    "labels"}, the pad's map where the evaluation made none)."""
-    train = prior_data(model, features_dir, "train", cfg.train_windows, cfg.context_frames)
-    valid = (prior_data(model, features_dir, "valid", cfg.valid_windows, cfg.context_frames)
-             if cfg.valid_windows else None)  # fmt: skip
-    test = prior_data(model, test_features_dir, "test", cfg.test_windows, cfg.context_frames)
+    "labels"}, the pad's map where the evaluation made none). µ is read through the folded
+    model (`FoldedBassNet`): the same up to float rounding, ≈4x faster on the CPU."""
+    model = FoldedBassNet(model.eval())
+
+    def windows(folder: str | Path, split: str, count: int) -> PriorData:
+        return prior_data(model, folder, split, count, cfg.context_frames, cfg.batch_windows)
+
+    train = windows(features_dir, "train", cfg.train_windows)
+    valid = windows(features_dir, "valid", cfg.valid_windows) if cfg.valid_windows else None
+    test = windows(test_features_dir, "test", cfg.test_windows)
     prior, fit = fit_prior(train, valid, cfg)
     latent_map = {"points": np.round(train.mu, 3).tolist(), "labels": train.patterns.tolist()}
     return (

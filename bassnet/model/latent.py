@@ -3,17 +3,32 @@ records), evaluation (QDA, figures) and generation (`bassnet encode`) all read f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Protocol
+
 import numpy as np
 import torch
 
 from bassnet.constants import FRAME_RATE
 from bassnet.errors import DataError
+from bassnet.model.config import ModelConfig
 from bassnet.model.multires import compress
 from bassnet.model.vgae import BassNet
 
 
+class Encoder(Protocol):
+    """What µ is read from: a BassNet, or its folded inference form
+    (`bassnet.generation.folded.FoldedBassNet`)."""
+
+    config: ModelConfig
+
+    def parameters(self) -> Iterator[torch.nn.Parameter]: ...
+    def mix_factors(self, x: torch.Tensor) -> torch.Tensor: ...
+    def posterior(self, fx: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
 @torch.no_grad()
-def latent(model: BassNet, x: torch.Tensor, y: torch.Tensor, batch: int = 64):
+def latent(model: Encoder, x: torch.Tensor, y: torch.Tensor, batch: int = 64):
     """µ and σ of N(x,y) for compressed windows x, y: two (N, latent_dim) arrays."""
     device = next(model.parameters()).device
     mus, logvars = [], []

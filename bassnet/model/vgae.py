@@ -78,7 +78,10 @@ class BassNet(nn.Module):
 
     def posterior(self, fx: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """µ and log σ² of N(x,y), each (B, latent_dim), from the mix factors and y."""
-        mapping = self.mapping(fx, y)
+        return self.read_mapping(self.mapping(fx, y))
+
+    def read_mapping(self, mapping: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """f_µ, f_σ: µ and log σ² (B, latent_dim) each, from the mapping (B, n, a, F)."""
         if self.full_latent:
             flat = mapping.flatten(1)  # (B, n·a·F)
             out = flat @ self.latent_weight.T / flat.shape[1] ** 0.5 + self.latent_bias

@@ -14,8 +14,7 @@ import torch
 from bassnet.config import PriorConfig
 from bassnet.constants import FRAME_RATE
 from bassnet.errors import DataError
-from bassnet.model import BassNet
-from bassnet.model.latent import latent
+from bassnet.model.latent import Encoder, latent
 from bassnet.model.prior import LatentPrior, context_features
 from bassnet.training.data import cut, even_starts, read_tracks, shard_paths
 
@@ -39,10 +38,12 @@ class PriorData:
 
 
 def prior_data(
-    model: BassNet, features_dir: str | Path, split: str, count: int, context_frames: int
-) -> PriorData:
+    model: Encoder, features_dir: str | Path, split: str, count: int, context_frames: int,
+    batch: int = 4,
+) -> PriorData:  # fmt: skip
     """About `count` windows spread evenly over the songs of `split` in a feature folder, with
-    the model's µ and the prior's input features."""
+    the model's µ (the model, or its folded form: the same µ up to float rounding, faster),
+    read `batch` windows at a time, and the prior's input features."""
     spec = model.config.spec
     tracks = [t for p in shard_paths(features_dir)
               for t in read_tracks(p, split, model.config.level_floor_db)]  # fmt: skip
@@ -53,7 +54,7 @@ def prior_data(
     index = np.array([i for i, _ in positions])
     start = np.array([s for _, s in positions])
     windows = cut(tracks, index, start, spec)
-    mu, _ = latent(model, windows["x"], windows["y"])
+    mu, _ = latent(model, windows["x"], windows["y"], batch)
     centres = start + spec.expanded // 2
     # even_starts lists the windows track by track, so the tracks' rows concatenate in order
     feats = np.concatenate([context_features(tracks[i].mix, centres[index == i], context_frames)

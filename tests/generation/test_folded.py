@@ -7,10 +7,11 @@ from bassnet.generation.folded import FoldedBassNet
 from bassnet.model import BassNet, ModelConfig
 
 
-def _trained_looking(window: str) -> BassNet:
+def _trained_looking(window: str, latent_input: str = "pooled") -> BassNet:
     """A small model whose batch norms hold non-trivial statistics and affine parameters."""
     torch.manual_seed(0)
-    model = BassNet(ModelConfig(window=window, maps=8, blocks=4, head_maps=8))
+    config = ModelConfig(window=window, maps=8, blocks=4, head_maps=8, latent_input=latent_input)
+    model = BassNet(config)
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             n = module.num_features
@@ -35,6 +36,21 @@ def test_folded_generation_equals_the_models(window):
         got = folded.generate_from_factors(folded.mix_factors(x), fz)
     assert want.std() > 0.1  # a real signal, not a constant both sides agree on
     assert torch.allclose(got, want, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize(("window", "latent_input"), [("40/40", "pooled"), ("10/640", "full")])
+def test_folded_posterior_equals_the_models(window, latent_input):
+    model = _trained_looking(window, latent_input)
+    folded = FoldedBassNet(model)
+    spec = model.config.spec
+    x = torch.randn(3, spec.channels, spec.compressed, 264) * 1.2 - 7.5
+    y = torch.randn(3, spec.channels, spec.compressed, 264) * 1.2 - 7.5
+    with torch.no_grad():
+        want = model.posterior(model.mix_factors(x), y)
+        got = folded.posterior(folded.mix_factors(x), y)
+    assert want[0].std() > 0.01  # windows apart, not one constant
+    for g, w in zip(got, want, strict=True):
+        assert torch.allclose(g, w, atol=1e-4, rtol=1e-4)
 
 
 def test_a_model_in_training_mode_is_refused():
