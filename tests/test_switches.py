@@ -122,6 +122,8 @@ def test_bad_switch_values_are_named_errors():
         ModelConfig(window="40/40", unvoiced_class="yes")
     with pytest.raises(ConfigError, match="reconstruction must be one of"):
         TrainConfig.from_params({**params, "train": {**params["train"], "reconstruction": "max"}})
+    with pytest.raises(ConfigError, match="precision must be one of"):
+        TrainConfig.from_params({**params, "train": {**params["train"], "precision": "float16"}})
     with pytest.raises(ConfigError, match="params have no train.nothing"):
         lookup(params, "train.nothing")
 

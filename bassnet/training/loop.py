@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -189,6 +190,7 @@ def train(
         unit="step",
         disable=not progress,
     )
+    precision = training_precision(cfg.precision, device)
     started, reason = time.monotonic() - state.seconds, "max_mini_epochs"
     while cfg.max_mini_epochs is None or state.mini_epoch < cfg.max_mini_epochs:
         if state.since_best >= cfg.patience:
@@ -200,16 +202,8 @@ def train(
         sums: dict[str, float] = {}
         for _ in range(steps):
             batch = _to(sampler.batch(cfg.batch_size), device)
-            if ablation:
-                terms = test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
-                                  free_bits=cfg.free_bits, weights=cfg.loss_weights,
-                                  noise=cfg.posterior_noise,
-                                  reconstruction=cfg.reconstruction)  # fmt: skip
-            else:
-                terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
-                                   batch["targets"], batch["targets_v"], cfg.free_bits,
-                                   cfg.loss_weights, cfg.posterior_noise,
-                                   cfg.reconstruction)  # fmt: skip
+            with precision:
+                terms = _step_terms(model, batch, cfg, ablation)
             optimiser.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimiser.step()
@@ -261,6 +255,32 @@ def train(
     write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     checkpoint.unlink(missing_ok=True)
     return summary
+
+
+def training_precision(precision: str, device: str) -> torch.autocast:
+    """The context a training step's forward pass and loss run in: bf16 autocast on `device`
+    for "bfloat16" (with a warning where the CPU has no bf16 instructions, which torch then
+    emulates, more slowly than float32), else a disabled one."""
+    kind = torch.device(device).type
+    enabled = precision == "bfloat16"
+    if enabled and kind == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        print(
+            "bassnet: warning: train.precision bfloat16: this CPU has no bf16 instructions "
+            "(AVX512-BF16 or AMX); torch emulates them, slower than float32",
+            file=sys.stderr,
+        )
+    return torch.autocast(kind, dtype=torch.bfloat16, enabled=enabled)
+
+
+def _step_terms(model: BassNet, batch: dict, cfg: TrainConfig, ablation: bool) -> dict:
+    """One training step's loss terms: Eq. (9), or Eq. (10) for the ablation."""
+    if ablation:
+        return test_loss(model, batch["x"], batch["y"], batch["targets"], sample=True,
+                         free_bits=cfg.free_bits, weights=cfg.loss_weights,
+                         noise=cfg.posterior_noise, reconstruction=cfg.reconstruction)  # fmt: skip
+    return train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"], batch["targets"],
+                      batch["targets_v"], cfg.free_bits, cfg.loss_weights, cfg.posterior_noise,
+                      cfg.reconstruction)  # fmt: skip
 
 
 def latent_region(mu: np.ndarray, margin: float = 0.1) -> dict[str, list[float]]:

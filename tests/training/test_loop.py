@@ -16,13 +16,14 @@ import yaml
 from bassnet.config import REPO_PARAMS
 from bassnet.model import BassNet, ModelConfig
 from bassnet.training.data import WindowSampler, shard_paths
-from bassnet.training.loop import latent_region, train
+from bassnet.training.loop import latent_region, train, training_precision
 from bassnet.training.losses import train_loss
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
 
 
-def test_a_tiny_model_overfits_one_batch(a1_shards):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_a_tiny_model_overfits_one_batch(a1_shards, precision):
     torch.manual_seed(0)
     model = BassNet(ModelConfig(window="8/16", **TINY))
     batch = WindowSampler(shard_paths(a1_shards), model.config.spec, 100,
@@ -30,8 +31,9 @@ def test_a_tiny_model_overfits_one_batch(a1_shards):
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(120):
-        terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
-                           batch["targets"], batch["targets_v"])  # fmt: skip
+        with training_precision(precision, "cpu"):
+            terms = train_loss(model, batch["x"], batch["y"], batch["u"], batch["v"],
+                               batch["targets"], batch["targets_v"])  # fmt: skip
         optimiser.zero_grad()
         terms["loss"].backward()
         optimiser.step()
@@ -55,6 +57,27 @@ def test_training_writes_model_curves_and_summary(a1_shards, tiny_train_cfg, tmp
     assert region == summary["latent_region"]
     low, centre, high = (np.array(region[k]) for k in ("low", "centre", "high"))
     assert low.shape == (2,) and np.all(low < centre) and np.all(centre < high)
+
+
+def test_bfloat16_steps_compute_the_loss_in_bf16_and_near_float32(a1_shards, tiny_train_cfg,
+                                                                  tmp_path):  # fmt: skip
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="8/16", **TINY))
+    batch = WindowSampler(shard_paths(a1_shards), model.config.spec, 100,
+                          np.random.default_rng(0), -100.0, 4).batch(4)  # fmt: skip
+    args = (batch["x"], batch["y"], batch["u"], batch["v"], batch["targets"], batch["targets_v"])
+    torch.manual_seed(1)
+    full = train_loss(model, *args)["loss"].item()
+    with training_precision("bfloat16", "cpu"):
+        torch.manual_seed(1)
+        half = train_loss(model, *args)["loss"].item()
+        assert model.enc_x.blocks[0].encode(batch["x"]).dtype == torch.bfloat16
+    assert half != full and half == pytest.approx(full, rel=0.02)
+    cfg = dataclasses.replace(tiny_train_cfg, precision="bfloat16")
+    summary = train(a1_shards, tmp_path, ModelConfig(window="8/16", **TINY), cfg, progress=False)
+    assert summary["train"]["precision"] == "bfloat16" and np.isfinite(summary["best_val"]["loss"])
+    # weights stay float32: the model file is the same kind as a float32 run's
+    assert BassNet.load(tmp_path / "model.pt").enc_x.blocks[0].weight.dtype == torch.float32
 
 
 def test_latent_region_spans_the_bulk_of_the_points():
