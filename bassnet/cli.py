@@ -107,11 +107,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     # "cpu" where the params name no device: the figures then do not depend on the machine's GPU
     device = checked_device(cfg.device, "evaluate.device")
     datasets = args.datasets.split(",")
+    # the stage times of every rendered dataset (A5 too, which is not evaluated here)
+    timed = sorted({*datasets, *params.get("render", {}).get("seeds", {})})
     run_evaluation(
         Path(args.models), Path(args.features), Path(args.out), Path(args.metrics),
         list(train_cfg.windows), list(train_cfg.ablation_windows), datasets,
         cfg.windows, cfg.folds, cfg.seed,
-        params["profile"], stage_minutes(datasets), list(params.get("collections") or {}),
+        params["profile"], stage_minutes(timed),
+        list(params.get("collections") or {}),
         train_cfg.collection_window, params["train"].get("models") or {},
         train_windows=cfg.train_windows,
         test_windows=cfg.test_windows,

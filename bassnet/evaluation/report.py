@@ -215,9 +215,6 @@ def run_evaluation(
             test_set = cache.get(test_dir, "test", spec, test_windows)
             e.heldout = heldout_qda(model, train_set, test_set, seed, untrained)
         evals[(ds, name)] = e
-        summary = folder / "summary.json"
-        if summary.exists():
-            minutes[(ds, name)] = json.loads(summary.read_text())["minutes"]
         test = f", test QDA {e.heldout.qda.text()}" if e.heldout else ""
         print(f"evaluated {ds} {name}: f0 {e.terms['f0']:.3f}, QDA (CV) {e.qda_accuracy:.3f} "
               f"over {e.n_windows} windows{test}", flush=True)  # fmt: skip
@@ -247,6 +244,11 @@ def run_evaluation(
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
     write_text(out / LATENT_POINTS, json.dumps(latent_points(evals)) + "\n")
+    # every model trained, whether evaluated here or not (A5's): the pipeline's whole time
+    for summary in sorted(models.glob("*/*/summary.json")):
+        minutes[(summary.parent.parent.name, summary.parent.name)] = json.loads(
+            summary.read_text()
+        )["minutes"]
     stages = {**(stage_minutes or {}), "evaluate": {"all": (time.perf_counter() - started) / 60}}
     write_text(out / "report.md", render_report(evals, minutes, datasets, profile, eval_windows,
                                                 folds, fig8, stages, collections,

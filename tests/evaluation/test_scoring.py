@@ -69,6 +69,9 @@ def tiny_models(a1_shards, a1_test_shards, tiny_train_cfg, tmp_path_factory):
 
 def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
     root = tiny_models
+    # a model of a dataset this stage does not evaluate (as A5's): its time still counts
+    (root / "models/A5/control").mkdir(parents=True)
+    (root / "models/A5/control/summary.json").write_text(json.dumps({"minutes": 2.04}))
     metrics = run_evaluation(root / "models", root / "features", root / "reports",
                              root / "metrics.json", ["8/16"], ["8/16"], ["A1"], 40, 3, 0,
                              "test", {"features": {"A1": 1.25}},
@@ -90,6 +93,7 @@ def test_the_evaluation_stage_writes_report_figures_and_metrics(tiny_models):
         assert (root / "reports/figures" / name).stat().st_size > 1000
     # the stage table: the features time passed in, the training time from summary.json
     assert "| features A1 | 1.2 |" in report and "| train A1 8-16 |" in report
+    assert "| train A5 control | 2.0 |" in report
     assert "| evaluate (all models, figures) |" in report
     # a model trained with its own settings is named beside the tables
     assert "`train.models`): A1/8-16 (max_mini_epochs 1). Their rows" in report
