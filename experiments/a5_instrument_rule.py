@@ -31,9 +31,8 @@ def featurise(dataset_dir: Path, out: Path) -> None:
 
 def main() -> None:
     from bassnet.config import RenderConfig, load_params
-    from bassnet.evaluation.heldout import disjoint_qda
+    from bassnet.evaluation.scoring import heldout_qda
     from bassnet.model import BassNet
-    from bassnet.model.latent import latent
     from bassnet.synth.dataset import render_dataset
     from bassnet.training.config import TrainConfig, model_config
     from bassnet.training.data import WindowSet, shard_paths
@@ -68,9 +67,8 @@ def main() -> None:
                 spec, floor = model.config.spec, model.config.level_floor_db
                 tr = WindowSet(shard_paths(data / "features"), spec, 500, floor, "train")
                 te = WindowSet(shard_paths(data / "features-test"), spec, 500, floor, "test")
-                score = disjoint_qda(latent(model, tr.x, tr.y)[0], np.array(tr.patterns),
-                                     latent(model, te.x, te.y)[0], np.array(te.patterns),
-                                     np.array(te.track_ids))  # fmt: skip
+                # the model's score of `evaluate` (its untrained null comes along, unused)
+                score = heldout_qda(model, tr, te, seed=0).qda
                 scores.append(score.to_json())
                 print(f"rule {rule:.3f} seed {seed}: µ QDA {score.text()}", flush=True)
             values = [s["value"] for s in scores]

@@ -25,9 +25,8 @@ import numpy as np
 
 def main() -> None:
     from bassnet.config import load_params
-    from bassnet.evaluation.heldout import disjoint_qda
+    from bassnet.evaluation.scoring import heldout_qda
     from bassnet.model import BassNet
-    from bassnet.model.latent import latent
     from bassnet.training.config import TrainConfig, model_config
     from bassnet.training.data import WindowSet, shard_paths
     from bassnet.training.loop import train
@@ -57,9 +56,8 @@ def main() -> None:
                 spec, floor = model.config.spec, model.config.level_floor_db
                 tr = WindowSet(shard_paths(features), spec, 500, floor, "train")
                 te = WindowSet(shard_paths(test_features), spec, 500, floor, "test")
-                score = disjoint_qda(latent(model, tr.x, tr.y)[0], np.array(tr.patterns),
-                                     latent(model, te.x, te.y)[0], np.array(te.patterns),
-                                     np.array(te.track_ids))  # fmt: skip
+                # the model's score of `evaluate` (its untrained null comes along, unused)
+                score = heldout_qda(model, tr, te, seed=0).qda
                 run = {"seed": seed, "precision": precision,
                        "minutes": round(summary["minutes"], 3),
                        "best_val_loss": round(summary["best_val"]["loss"], 3),

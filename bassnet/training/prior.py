@@ -39,7 +39,7 @@ class PriorData:
 
 def prior_data(
     model: Encoder, features_dir: str | Path, split: str, count: int, context_frames: int,
-    batch: int = 4,
+    batch: int = PriorConfig.batch_windows,
 ) -> PriorData:  # fmt: skip
     """About `count` windows spread evenly over the songs of `split` in a feature folder, with
     the model's µ (the model, or its folded form: the same µ up to float rounding, faster),
