@@ -120,7 +120,7 @@ def _evaluate(args: argparse.Namespace) -> None:
         test_windows=cfg.test_windows,
         control_metrics=Path(args.control_metrics),
         results=Path(args.results) if args.results else None, device=device,
-        prior_metrics=Path(args.prior_metrics),
+        prior_metrics=Path(args.prior_metrics), batch_windows=cfg.batch_windows,
     )  # fmt: skip
     print(f"report → {args.out}/report.md, metrics → {args.metrics}"
           + (f", results → {args.results}" if args.results else ""))  # fmt: skip
@@ -284,7 +284,13 @@ def _control(args: argparse.Namespace) -> None:
     import time
 
     from bassnet.atomic import write_text
-    from bassnet.config import ControlConfig, RenderConfig, checked_device, load_params
+    from bassnet.config import (
+        ControlConfig,
+        EvaluateConfig,
+        RenderConfig,
+        checked_device,
+        load_params,
+    )
     from bassnet.evaluation.control_test import control_test, score_line
     from bassnet.pretrained import resolve
     from bassnet.synth.dataset import check_dataset
@@ -311,6 +317,7 @@ def _control(args: argparse.Namespace) -> None:
         data / args.dataset, data / f"{args.dataset}-test", render_cfg,
         _generate_config(args), control.centroid_windows, figure=args.figure,
         progress=not args.quiet, device=device,
+        batch_windows=EvaluateConfig.from_params(params).batch_windows,
     )  # fmt: skip
     result["wall_minutes"] = round((time.perf_counter() - started) / 60, 2)  # the report's table
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
@@ -323,7 +330,7 @@ def _prior(args: argparse.Namespace) -> None:
     import time
 
     from bassnet.atomic import write_text
-    from bassnet.config import PriorConfig, load_params
+    from bassnet.config import EvaluateConfig, PriorConfig, load_params
     from bassnet.evaluation.prior import prior_line, train_and_score
     from bassnet.evaluation.report import selected_model
     from bassnet.evaluation.scoring import load_model
@@ -335,8 +342,11 @@ def _prior(args: argparse.Namespace) -> None:
     model_path = Path(args.models) / args.dataset / name / "model.pt"
     started = time.perf_counter()
     features = Path(args.features)
-    prior, metrics, latent_map = train_and_score(load_model(model_path), features / args.dataset,
-                                     features / f"{args.dataset}-test", cfg)  # fmt: skip
+    batch = EvaluateConfig.from_params(params).batch_windows  # µ's windows a call
+    prior, metrics, latent_map = train_and_score(
+        load_model(model_path), features / args.dataset, features / f"{args.dataset}-test", cfg,
+        batch,
+    )  # fmt: skip
     metrics = {"dataset": args.dataset, "model": name, **metrics,
                "wall_minutes": round((time.perf_counter() - started) / 60, 2)}  # fmt: skip
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

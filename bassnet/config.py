@@ -450,6 +450,10 @@ class EvaluateConfig:
     folds: int = 5  # stratified k-fold cross-validation on those windows
     train_windows: int = 1000  # song-disjoint QDA: fitted on µ of this many training windows,
     test_windows: int = 1000  # scored on this many windows of the test split
+    # windows per call of a model's folded encoders wherever µ of many windows is read (the
+    # song-disjoint QDA, the control's centroids, the prior's data): small calls keep a
+    # window's activations in cache
+    batch_windows: int = 4
     seed: int = 0
     # where the models run: "cpu" (absent from the shared settings: a CPU's scores do not
     # depend on whether the machine has a GPU), "cuda" or "auto"
@@ -462,6 +466,7 @@ class EvaluateConfig:
             "folds must be >= 2": self.folds >= 2,
             "train_windows must be >= 1": self.train_windows >= 1,
             "test_windows must be >= 1": self.test_windows >= 1,
+            "batch_windows must be >= 1": self.batch_windows >= 1,
         }
         raise_failed(checks, "evaluate")
 
@@ -521,7 +526,6 @@ class PriorConfig:
     train_windows: int = 2000  # training-song windows: (mix, µ) pairs it is fitted on
     valid_windows: int = 500  # validation-song windows, whose NLL is reported (0: none)
     test_windows: int = 1000  # test-song windows it is scored on
-    batch_windows: int = 4  # windows per call of the model's encoders when reading their µ
     steps: int = 300  # full-batch Adam steps at most
     learning_rate: float = 3.0e-3
     weight_decay: float = 1.0e-3
@@ -536,7 +540,6 @@ class PriorConfig:
             "train_windows must be >= 10": self.train_windows >= 10,
             "valid_windows must be >= 0": self.valid_windows >= 0,
             "test_windows must be >= 1": self.test_windows >= 1,
-            "batch_windows must be >= 1": self.batch_windows >= 1,
             "steps must be >= 1": self.steps >= 1,
             "learning_rate must be > 0": finite(self.learning_rate) and self.learning_rate > 0,
             "weight_decay must be >= 0": finite(self.weight_decay) and self.weight_decay >= 0,

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bassnet.config import EvaluateConfig
 from bassnet.constants import FRAME_RATE
 from bassnet.errors import DataError
 from bassnet.evaluation.control_rules import (
@@ -34,7 +35,7 @@ from bassnet.evaluation.control_rules import (
     score_kind,
 )
 from bassnet.evaluation.heldout import Score, song_score
-from bassnet.evaluation.scoring import latent, load_model
+from bassnet.evaluation.scoring import folded_mu, load_model
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import (
     SILENT_LOG_CQT,
@@ -104,17 +105,13 @@ def control_songs(
     return sorted(songs, key=lambda s: s.track_id)
 
 
-def training_centroids(model: BassNet, features_dir: str | Path, windows: int) -> dict:
+def training_centroids(model: BassNet, features_dir: str | Path, windows: int,
+                       batch: int = EvaluateConfig.batch_windows) -> dict:  # fmt: skip
     """Step 1: pattern → centroid (latent_dim,) of µ over `windows` windows of the training
-    songs."""
-    was_training = model.training
-    model.eval()
-    try:
-        train = WindowSet(shard_paths(features_dir), model.config.spec, windows,
-                          model.config.level_floor_db, "train")  # fmt: skip
-        mu, _ = latent(model, train.x, train.y)
-    finally:
-        model.train(was_training)
+    songs (`folded_mu`, `batch` windows a call)."""
+    train = WindowSet(shard_paths(features_dir), model.config.spec, windows,
+                      model.config.level_floor_db, "train")  # fmt: skip
+    mu = folded_mu(model, train, batch)
     if not np.isfinite(mu).all():
         raise DataError(f"{features_dir}: µ of the training windows has NaN or infinite values")
     return pattern_centroids(mu, np.asarray(train.patterns))
@@ -186,13 +183,14 @@ def control_test(
     candidates: dict[str, Path], dataset: str, features_dir: Path, test_features_dir: Path,
     dataset_dir: Path, test_dataset_dir: Path, render_cfg, cfg: GenerateConfig,
     centroid_windows: int, seed: int = 0, figure: Path | None = None, progress: bool = True,
-    device: str = "cpu",
+    device: str = "cpu", batch_windows: int = EvaluateConfig.batch_windows,
 ) -> dict:  # fmt: skip
     """Steps 1–3 for each candidate model (name → model.pt) of `dataset`: scored on the
     validation songs (selection) and the test songs (report). Returns the metrics: per model
     its centroids, "selection" and "test" scores; "selected": the model with the best mean on
     the validation songs. `figure`: the selected model's bass over the first test song. The
-    models run on `device` ("cpu" or "cuda"; params.yaml `control.device`)."""
+    models run on `device` ("cpu" or "cuda"; params.yaml `control.device`); their µ is read
+    `batch_windows` at a time (params.yaml `evaluate.batch_windows`)."""
     from tqdm import tqdm
 
     if not candidates:
@@ -205,7 +203,7 @@ def control_test(
     bar = tqdm(candidates.items(), desc=f"control {dataset}", unit="model", disable=not progress)
     for name, path in bar:
         model = load_model(path, device).eval()
-        centroids = training_centroids(model, features_dir, centroid_windows)
+        centroids = training_centroids(model, features_dir, centroid_windows, batch_windows)
         folded = FoldedBassNet(model)
         chosen = score_songs(folded, selection, centroids, cfg, seed)
         reported = score_songs(folded, test, centroids, cfg, seed)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bassnet.config import PriorConfig
+from bassnet.config import EvaluateConfig, PriorConfig
 from bassnet.evaluation.heldout import disjoint_qda, fit_qda, majority_score, song_score
 from bassnet.generation.folded import FoldedBassNet
 from bassnet.model import BassNet
@@ -99,17 +99,22 @@ def score_prior(prior: LatentPrior, train: PriorData, test: PriorData, seed: int
 
 
 def train_and_score(
-    model: BassNet, features_dir: str | Path, test_features_dir: str | Path, cfg: PriorConfig
+    model: BassNet,
+    features_dir: str | Path,
+    test_features_dir: str | Path,
+    cfg: PriorConfig,
+    batch: int = EvaluateConfig.batch_windows,
 ) -> tuple[LatentPrior, dict, dict]:
     """Fit the prior of `model` on its training songs (`features_dir`) and score it on the
     test songs (`test_features_dir`): the prior, its metrics ("fit": what the fit chose;
     "test": `score_prior`) and the training windows' µ with their patterns ({"points",
     "labels"}, the pad's map where the evaluation made none). µ is read through the folded
-    model (`FoldedBassNet`): the same up to float rounding, ≈4x faster on the CPU."""
+    model (`FoldedBassNet`): the same up to float rounding, ≈4x faster on the CPU, `batch`
+    windows a call (params.yaml `evaluate.batch_windows`)."""
     model = FoldedBassNet(model.eval())
 
     def windows(folder: str | Path, split: str, count: int) -> PriorData:
-        return prior_data(model, folder, split, count, cfg.context_frames, cfg.batch_windows)
+        return prior_data(model, folder, split, count, cfg.context_frames, batch)
 
     train = windows(features_dir, "train", cfg.train_windows)
     valid = windows(features_dir, "valid", cfg.valid_windows) if cfg.valid_windows else None

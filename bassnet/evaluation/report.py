@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from bassnet.atomic import write_text
+from bassnet.config import EvaluateConfig
 from bassnet.errors import DataError
 from bassnet.evaluation import paper
 from bassnet.evaluation.heldout import UNDEFINED, Score, combine, verdict_at_least, verdict_worse
@@ -171,6 +172,7 @@ def run_evaluation(
     own_settings: dict[str, dict] | None = None, train_windows: int = 1000,
     test_windows: int = 1000, control_metrics: Path | None = None, results: Path | None = None,
     device: str = "cpu", prior_metrics: Path | None = None,
+    batch_windows: int = EvaluateConfig.batch_windows,
 ) -> dict:  # fmt: skip
     """Evaluate every model, write the report, the figures, the metrics, the validation µ of
     each model (`latent_points.json`, the pad's map in `bassnet serve`) and, with `results`,
@@ -186,7 +188,8 @@ def run_evaluation(
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
     and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
     models trained with their own settings (params.yaml `train.models`), named in the report.
-    The networks run on `device` ("cpu" or "cuda"; params.yaml `evaluate.device`)."""
+    The networks run on `device` ("cpu" or "cuda"; params.yaml `evaluate.device`) and read
+    the QDA's µ `batch_windows` windows a call (`evaluate.batch_windows`)."""
     from bassnet.evaluation.figures import figure5, figure7
 
     started = time.perf_counter()
@@ -213,7 +216,7 @@ def run_evaluation(
             spec = model.config.spec
             train_set = cache.get(features / ds, "train", spec, train_windows)
             test_set = cache.get(test_dir, "test", spec, test_windows)
-            e.heldout = heldout_qda(model, train_set, test_set, seed, untrained)
+            e.heldout = heldout_qda(model, train_set, test_set, seed, untrained, batch_windows)
         evals[(ds, name)] = e
         test = f", test QDA {e.heldout.qda.text()}" if e.heldout else ""
         print(f"evaluated {ds} {name}: f0 {e.terms['f0']:.3f}, QDA (CV) {e.qda_accuracy:.3f} "

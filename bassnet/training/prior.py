@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bassnet.config import PriorConfig
+from bassnet.config import EvaluateConfig, PriorConfig
 from bassnet.constants import FRAME_RATE
 from bassnet.errors import DataError
 from bassnet.model.latent import Encoder, latent
@@ -39,7 +39,7 @@ class PriorData:
 
 def prior_data(
     model: Encoder, features_dir: str | Path, split: str, count: int, context_frames: int,
-    batch: int = PriorConfig.batch_windows,
+    batch: int = EvaluateConfig.batch_windows,
 ) -> PriorData:  # fmt: skip
     """About `count` windows spread evenly over the songs of `split` in a feature folder, with
     the model's µ (the model, or its folded form: the same µ up to float rounding, faster),

@@ -12,7 +12,13 @@ from bassnet.config import find_params
 from bassnet.errors import DataError
 from bassnet.evaluation.figures import figure5
 from bassnet.evaluation.report import run_evaluation, stage_minutes
-from bassnet.evaluation.scoring import ModelEvaluation, evaluate_model, latent, qda_accuracy
+from bassnet.evaluation.scoring import (
+    ModelEvaluation,
+    evaluate_model,
+    folded_mu,
+    latent,
+    qda_accuracy,
+)
 from bassnet.generation.encode import COLUMNS, encode_files
 from bassnet.model import BassNet, ModelConfig
 from bassnet.training.data import WindowSet, shard_paths
@@ -114,6 +120,23 @@ def test_the_evaluated_points_are_the_posterior_means(tiny_models):
                       model.config.level_floor_db)  # fmt: skip
     assert np.allclose(result.points, latent(model, valid.x, valid.y)[0], atol=1e-5)
     assert len(result.points) == len(valid) == len(result.labels)
+
+
+def test_the_song_disjoint_qda_reads_the_models_own_mu_through_its_folded_encoders(tiny_models):
+    # folded_mu (the held-out QDA, the control's centroids) is the model's µ up to float
+    # rounding, whatever the windows per call, and leaves a model in training mode as it was
+    path = tiny_models / "models/A1/8-16/model.pt"
+    model = BassNet.load(path)
+    windows = WindowSet(shard_paths(tiny_models / "features/A1"), model.config.spec, 24,
+                        model.config.level_floor_db, "train")  # fmt: skip
+    model.eval()
+    expected, _ = latent(model, windows.x, windows.y)
+    model.train()
+    for batch in (1, 4, 64):
+        got = folded_mu(model, windows, batch)
+        assert got.shape == expected.shape and np.abs(got - expected).max() < 1e-4
+    assert model.training
+    assert not np.allclose(expected, expected.mean(0), atol=1e-3)  # µ varies: the check has teeth
 
 
 def test_stage_minutes_reads_what_render_and_features_recorded(tmp_path):
