@@ -1,0 +1,169 @@
+"""What could a prior p(z|x) of this form name on A5, if it knew the chord instrument?
+
+The prior is the training-set density of µ (a K-Gaussian mixture) reweighted by the mix; its
+pattern is read at its mode through the QDA regions of the training µ. An oracle that knows
+each test window's chord instrument gives it the weights of that instrument's pattern (the
+mean responsibilities of the training windows of that pattern), so its mode is where that
+pattern's µ is densest. Its score is the ceiling of any prior of this form on this latent:
+below 80 %, the latent (µ), not the network that reads the mix, holds A5 back.
+
+Beside it, for each K, the prior itself under song-disjoint cross-validation over the
+training songs (5 folds of whole songs; the density, the feature scale and the network fitted
+on the other folds, its steps and λ chosen by the folds' NLL as `fit_prior` chooses them): its
+held-out NLL of µ and its pattern at the mode (the QDA fitted on the other folds' µ).
+
+Nothing here picks a setting: it reads the shipped model and the test songs once.
+
+    python experiments/prior_oracle.py --dataset A5 --model models/A5/control/model.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def class_modes(train, means, covs, pis, qda) -> dict[int, dict]:
+    """pattern → the mode of its class-conditional mixture (the training-set components,
+    weighted by the mean responsibility of that pattern's training windows) and the QDA's
+    pattern there."""
+    from bassnet.model.prior import _gauss_log, modes
+
+    log_r = _gauss_log(means, covs, train.mu).T + np.log(pis)
+    r = np.exp(log_r - log_r.max(1, keepdims=True))
+    r /= r.sum(1, keepdims=True)
+    out = {}
+    for p in np.unique(train.patterns[train.patterns >= 1]):
+        w = r[train.patterns == p].mean(0)
+        z = modes(w[None], means, covs)[0]
+        out[int(p)] = {"weights": w, "mode": z, "named": int(qda.predict(z[None])[0])}
+    return out
+
+
+def song_folds_cv(train, cfg, components: int) -> dict:
+    """The prior with `components` Gaussians, cross-validated over the training songs: the
+    held-out NLL (steps and λ chosen on it) and the held-out pattern at the mode."""
+    import dataclasses
+
+    from bassnet.evaluation.heldout import fit_qda
+    from bassnet.model.prior import LatentPrior, modes
+    from bassnet.training.prior import CHECK_EVERY, FOLDS, SHRINKS, _Fixed, _train_net
+    from bassnet.training.prior import training_density as density
+
+    cfg = dataclasses.replace(cfg, components=components)
+    songs = np.unique(train.songs)
+    fold_of = {s: i % FOLDS for i, s in enumerate(songs)}
+    folds = np.array([fold_of[s] for s in train.songs])
+
+    def part(keep):
+        return dataclasses.replace(train, features=train.features[keep], mu=train.mu[keep],
+                                   patterns=train.patterns[keep], songs=train.songs[keep],
+                                   centres_s=train.centres_s[keep])  # fmt: skip
+
+    def fitted(fit):
+        means, covs, pis = density(fit.mu, components, cfg.seed)
+        prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
+        prior.set_density(means, covs, pis)
+        prior.set_feature_scale(fit.features)
+        return prior, means, covs
+
+    total = 0.0
+    for f in range(FOLDS):
+        fit, held = part(folds != f), part(folds == f)
+        prior, _, _ = fitted(fit)
+        curve = _train_net(prior, _Fixed.of(prior, fit), cfg.steps, cfg, _Fixed.of(prior, held))
+        total = total + curve * len(held)
+    total = total / len(train)
+    check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
+    steps, shrink = int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at])
+    hits = []
+    for f in range(FOLDS):
+        fit, held = part(folds != f), part(folds == f)
+        prior, means, covs = fitted(fit)
+        _train_net(prior, _Fixed.of(prior, fit), steps, cfg)
+        prior.shrink.fill_(shrink)
+        qda = fit_qda(fit.mu, fit.patterns, cfg.seed)
+        hits.append(qda.predict(modes(prior.weights(held.features), means, covs)) == held.patterns)
+    mode_pattern = float(np.concatenate(hits).mean())
+    return {"cv_nll": round(float(total[check, shrink_at]), 4),
+            "cv_nll_training_density": round(float(total[0, -1]), 4), "steps": steps,
+            "shrink": shrink, "cv_mode_pattern": round(mode_pattern, 4)}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from bassnet.config import EvaluateConfig, PriorConfig, load_params
+    from bassnet.evaluation.heldout import fit_qda, song_score
+    from bassnet.evaluation.scoring import load_model
+    from bassnet.generation.folded import FoldedBassNet
+    from bassnet.synth.patterns import INSTRUMENT_PATTERNS
+    from bassnet.training.prior import prior_data, training_density
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="A5")
+    parser.add_argument("--model", default="models/A5/control/model.pt")
+    parser.add_argument("--components", type=int, nargs="+", default=[8, 16, 32])
+    parser.add_argument("--features", default="data/features")
+    parser.add_argument("--datasets", default="datasets")
+    parser.add_argument("--out", default="experiments/results/prior_oracle.json")
+    args = parser.parse_args(argv)
+
+    params = load_params(ROOT / "params.yaml")
+    cfg, batch = PriorConfig.from_params(params), EvaluateConfig.from_params(params).batch_windows
+    model = FoldedBassNet(load_model(ROOT / args.model).eval())
+    feats = ROOT / args.features
+    train = prior_data(model, feats / args.dataset, "train", cfg.train_windows,
+                       cfg.context_frames, batch)  # fmt: skip
+    test = prior_data(model, feats / f"{args.dataset}-test", "test", cfg.test_windows,
+                      cfg.context_frames, batch)  # fmt: skip
+    labels = pd.read_parquet(ROOT / args.datasets / f"{args.dataset}-test" / "labels.parquet")
+    instrument = dict(zip(labels.track_id, labels.chord_instrument, strict=True))
+    # A5's rule: the GM program playing at the window's centre names its pattern (organ root,
+    # guitar third, piano fifth); the labels hold the program per 10-ms frame
+    frames = np.round(test.centres_s * 100).astype(int)
+    implied = np.array([INSTRUMENT_PATTERNS[int(instrument[s][min(f, len(instrument[s]) - 1)])]
+                        for s, f in zip(test.songs, frames, strict=True)])  # fmt: skip
+    known = test.patterns >= 1
+    truth, songs = test.patterns[known], test.songs[known]
+    qda = fit_qda(train.mu, train.patterns, cfg.seed)
+    rule = song_score(implied[known] == truth, songs)
+    mu_qda = song_score(qda.predict(test.mu[known]) == truth, songs)
+    result = {
+        "dataset": args.dataset,
+        "model": args.model,
+        "test_windows": int(known.sum()),
+        "test_songs": int(len(np.unique(songs))),
+        "rule_holds": rule.to_json(),
+        "mu_qda": mu_qda.to_json(),
+        "components": {},
+    }
+    for k in args.components:
+        means, covs, pis = training_density(train.mu, k, cfg.seed)
+        per_class = class_modes(train, means, covs, pis, qda)
+        named = np.array([per_class[p]["named"] for p in implied[known]])
+        oracle = song_score(named == truth, songs)
+        modes = {str(p): {"mode": np.round(c["mode"], 3).tolist(), "named": c["named"]}
+                 for p, c in per_class.items()}  # fmt: skip
+        cv = song_folds_cv(train, cfg, k)
+        result["components"][str(k)] = {"class_modes": modes,
+                                        "oracle_mode_pattern": oracle.to_json(), **cv}  # fmt: skip
+        names = {p: c["named"] for p, c in per_class.items()}
+        print(f"K={k}: each pattern's class-conditional mode is named {names}; the "
+              f"instrument oracle's pattern at the mode {oracle.text()} (test songs); the prior "
+              f"over the training songs' folds: NLL {cv['cv_nll']:.3f} (density "
+              f"{cv['cv_nll_training_density']:.3f}), pattern at the mode "
+              f"{cv['cv_mode_pattern']:.3f}", flush=True)  # fmt: skip
+    print(f"rule holds on {rule.text()} of the test windows; µ QDA {mu_qda.text()}")
+    out = ROOT / args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    main()
