@@ -116,6 +116,23 @@ def score_one(config: dict, out: Path, data: Path, datasets: Path) -> dict | str
             "mean": test["mean"]["value"]}  # fmt: skip
 
 
+def collect(config: dict, out: Path) -> dict:
+    """What a run left on disk besides its test scores: the training's minutes and best
+    validation loss (model/summary.json) and the validation songs' control mean (control.json),
+    the figure a recipe is chosen by."""
+    folder, found = out / config["name"], {}
+    summary = folder / "model" / "summary.json"
+    if summary.is_file():
+        train = json.loads(summary.read_text())
+        found.update(minutes=train["minutes"], best_val_loss=train["best_val"]["loss"],
+                     precision=train.get("train", {}).get("precision", "float32"))  # fmt: skip
+    control = folder / "control.json"
+    if control.is_file():
+        selection = json.loads(control.read_text())["models"]["model"]["selection"]
+        found["validation_mean"] = selection["mean"]["value"]
+    return found
+
+
 def _bassnet(args: list[str], log: Path) -> tuple[bool, str]:
     """Run `bassnet ARGS` from the checkout, its output to `log`: (succeeded, its last line,
     with the exit status if it failed)."""
@@ -147,6 +164,8 @@ def main(argv: list[str] | None = None) -> dict:
     stage = parser.add_mutually_exclusive_group()
     stage.add_argument("--no-score", action="store_true", help="train only")
     stage.add_argument("--score-only", action="store_true", help="score trained runs in OUT")
+    stage.add_argument("--collect-only", action="store_true",
+                       help="rewrite summary.json from what the runs in OUT left")  # fmt: skip
     args = parser.parse_args(argv)
 
     configs = check_configs(json.loads(Path(args.configs).read_text()))
@@ -160,14 +179,14 @@ def main(argv: list[str] | None = None) -> dict:
     summary = json.loads(done.read_text()) if done.is_file() else {}
     for c in configs:
         summary.setdefault(c["name"], {})["config"] = {k: c[k] for k in c if k in KEYS}
-    if not args.score_only:
+    if not (args.score_only or args.collect_only):
         deadline = None if args.minutes is None else time.time() + args.minutes * 60
         with ThreadPoolExecutor(max(1, args.parallel)) as pool:
             lines = pool.map(lambda c: train_one(c, out, base, args.device, deadline), configs)
             for c, line in zip(configs, lines, strict=True):
                 summary[c["name"]]["train"] = line
                 print(f"{c['name']}: {line}", flush=True)
-    if not args.no_score:
+    if not (args.no_score or args.collect_only):
         for c in configs:
             result = score_one(c, out, data, datasets)
             if isinstance(result, str):
@@ -178,6 +197,8 @@ def main(argv: list[str] | None = None) -> dict:
             summary[c["name"]]["mean"] = result["mean"]
             scores = "/".join(f"{v:.0%}" for v in result["scores"].values())
             print(f"{c['name']}: control {scores} (mean {result['mean']:.0%})", flush=True)
+    for c in configs:
+        summary[c["name"]].update(collect(c, out))
     out.mkdir(parents=True, exist_ok=True)
     write_text(done, json.dumps(summary, indent=2) + "\n")
     return summary

@@ -73,3 +73,11 @@ def test_a_sweep_trains_and_scores_each_config(a1_shards, a1_test_shards, tmp_pa
     assert json.loads((out / "summary.json").read_text()) == summary
     run = yaml.safe_load((out / "tiny" / "params.yaml").read_text())
     assert run["profiles"]["default"]["model"]["maps"] == 2
+    # what the run left beside its test scores: its training's cost and the validation songs'
+    # control, the figure a recipe is chosen by; --collect-only reads it again
+    assert summary["tiny"]["precision"] == "float32" and summary["tiny"]["minutes"] > 0
+    assert 0 <= summary["tiny"]["validation_mean"] <= 1
+    assert "validation_mean" not in summary["bad"]
+    again = sweep.main(["--dataset", "A1", "--configs", str(tmp_path / "configs.json"), "--out",
+                        str(out), "--params", str(params), "--collect-only"])  # fmt: skip
+    assert again == summary
