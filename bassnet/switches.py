@@ -49,6 +49,8 @@ SWITCHES: tuple[Switch, ...] = (
     Switch("train.mix_tilt_db", 0.0,
            "training mixes get a random spectral tilt of up to ± this many dB per octave"),
     Switch("train.loss_weights", {}, "weights of reconstruction terms in the objective"),
+    Switch("train.precision", "float32",
+           "the training step's arithmetic: float32, or its forward pass under bf16 autocast"),
     # sizes (§5.1, §5.3, and the descriptors of §4.2)
     Switch("render.songs", 1000, "songs per artificial dataset", "size"),
     Switch("render.seconds", 60, "length of a song in s, whole measures", "size"),

@@ -121,7 +121,7 @@ def ship(
 
 def training_text(train: dict) -> str:
     """What a model's training added to Eq. (9), from its summary's `train` settings: e.g.
-    "Eq. (9), onset ×2; transposed ±3 semitones"."""
+    "Eq. (9), onset ×2; transposed ±3 semitones; trained in bfloat16"."""
     weights = ", ".join(f"{k} ×{v:g}" for k, v in sorted((train.get("loss_weights") or {}).items()))
     parts = [f"Eq. (9), {weights}" if weights else "Eq. (9)"]
     if train.get("transpose"):
@@ -129,6 +129,8 @@ def training_text(train: dict) -> str:
     if train.get("mix_gain_db") or train.get("mix_tilt_db"):
         gain, tilt = train.get("mix_gain_db", 0), train.get("mix_tilt_db", 0)
         parts.append(f"mix gain ±{gain:g} dB, tilt ±{tilt:g} dB/oct")
+    if train.get("precision", "float32") != "float32":
+        parts.append(f"trained in {train['precision']}")
     return "; ".join(parts)
 
 

@@ -97,3 +97,12 @@ def test_the_package_ships_small_a1_to_a5_models_each_with_its_prior(capsys):
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed] == list(shipped)
     assert all(card["window"] in line for line, card in zip(listed, shipped.values(), strict=True))
+
+
+def test_the_card_names_what_training_added_to_eq9_bf16_included():
+    from bassnet.pretrained.ship import training_text
+
+    assert training_text({}) == "Eq. (9)"
+    text = training_text({"loss_weights": {"onset": 2}, "transpose": 3, "precision": "bfloat16"})
+    assert text == "Eq. (9), onset ×2; transposed ±3 semitones; trained in bfloat16"
+    assert "trained in" not in training_text({"precision": "float32"})
