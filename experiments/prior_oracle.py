@@ -47,53 +47,29 @@ def class_modes(train, means, covs, pis, qda) -> dict[int, dict]:
 
 
 def song_folds_cv(train, cfg, components: int) -> dict:
-    """The prior with `components` Gaussians, cross-validated over the training songs: the
-    held-out NLL (steps and λ chosen on it) and the held-out pattern at the mode."""
+    """The prior with `components` Gaussians, cross-validated over the training songs as
+    `fit_prior` does (`cross_validate`): the held-out NLL (steps and λ chosen on it) and the
+    held-out pattern at the mode (the QDA fitted on the other folds' µ)."""
     import dataclasses
 
     from bassnet.evaluation.heldout import fit_qda
-    from bassnet.model.prior import LatentPrior, modes
-    from bassnet.training.prior import CHECK_EVERY, FOLDS, SHRINKS, _Fixed, _train_net
-    from bassnet.training.prior import training_density as density
+    from bassnet.model.prior import modes
+    from bassnet.training.prior import cross_validate, song_folds, train_prior
 
     cfg = dataclasses.replace(cfg, components=components)
-    songs = np.unique(train.songs)
-    fold_of = {s: i % FOLDS for i, s in enumerate(songs)}
-    folds = np.array([fold_of[s] for s in train.songs])
-
-    def part(keep):
-        return dataclasses.replace(train, features=train.features[keep], mu=train.mu[keep],
-                                   patterns=train.patterns[keep], songs=train.songs[keep],
-                                   centres_s=train.centres_s[keep])  # fmt: skip
-
-    def fitted(fit):
-        means, covs, pis = density(fit.mu, components, cfg.seed)
-        prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
-        prior.set_density(means, covs, pis)
-        prior.set_feature_scale(fit.features)
-        return prior, means, covs
-
-    total = 0.0
-    for f in range(FOLDS):
-        fit, held = part(folds != f), part(folds == f)
-        prior, _, _ = fitted(fit)
-        curve = _train_net(prior, _Fixed.of(prior, fit), cfg.steps, cfg, _Fixed.of(prior, held))
-        total = total + curve * len(held)
-    total = total / len(train)
-    check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
-    steps, shrink = int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at])
+    choice = cross_validate(train, cfg)
+    folds = song_folds(train.songs)
     hits = []
-    for f in range(FOLDS):
-        fit, held = part(folds != f), part(folds == f)
-        prior, means, covs = fitted(fit)
-        _train_net(prior, _Fixed.of(prior, fit), steps, cfg)
-        prior.shrink.fill_(shrink)
+    for f in np.unique(folds):
+        fit, held = train.subset(folds != f), train.subset(folds == f)
+        prior = train_prior(fit, cfg, choice.steps, choice.shrink)
         qda = fit_qda(fit.mu, fit.patterns, cfg.seed)
+        means, covs = prior.means.double().numpy(), prior.covariances.double().numpy()
         hits.append(qda.predict(modes(prior.weights(held.features), means, covs)) == held.patterns)
-    mode_pattern = float(np.concatenate(hits).mean())
-    return {"cv_nll": round(float(total[check, shrink_at]), 4),
-            "cv_nll_training_density": round(float(total[0, -1]), 4), "steps": steps,
-            "shrink": shrink, "cv_mode_pattern": round(mode_pattern, 4)}  # fmt: skip
+    return {"cv_nll": round(choice.cv_nll, 4),
+            "cv_nll_training_density": round(choice.cv_nll_training_density, 4),
+            "steps": choice.steps, "shrink": choice.shrink,
+            "cv_mode_pattern": round(float(np.concatenate(hits).mean()), 4)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:

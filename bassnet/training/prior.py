@@ -20,7 +20,7 @@ from bassnet.training.data import cut, even_starts, read_tracks, shard_paths
 
 SHRINKS = np.round(np.linspace(0.0, 1.0, 11), 2)  # λ tried on the validation songs
 CHECK_EVERY = 10  # steps between held-out checks
-FOLDS = 5  # cross-validation folds over the training songs
+FOLDS = 5  # cross-validation folds over the training songs (`song_folds`)
 
 
 @dataclass
@@ -35,6 +35,11 @@ class PriorData:
 
     def __len__(self) -> int:
         return len(self.mu)
+
+    def subset(self, keep: np.ndarray) -> PriorData:
+        """The windows where `keep` (N,) bool is true."""
+        return PriorData(self.features[keep], self.mu[keep], self.patterns[keep],
+                         self.songs[keep], self.centres_s[keep])  # fmt: skip
 
 
 def prior_data(
@@ -135,6 +140,64 @@ def _train_net(prior: LatentPrior, data: _Fixed, steps: int, cfg: PriorConfig,
     return np.array(curve)
 
 
+def fresh_prior(data: PriorData, cfg: PriorConfig) -> LatentPrior:
+    """An untrained prior (g = 0) whose training-set density and feature scale are fitted on
+    `data`'s windows."""
+    means, covs, pis = training_density(data.mu, cfg.components, cfg.seed)
+    prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
+    prior.set_density(means, covs, pis)
+    prior.set_feature_scale(data.features)
+    return prior
+
+
+def song_folds(songs: np.ndarray, folds: int = FOLDS) -> np.ndarray:
+    """The fold (N,) of each window: songs dealt in sorted order to `folds` folds, so all of
+    a song's windows share one."""
+    names = np.unique(songs)
+    fold_of = dict(zip(names, np.arange(len(names)) % min(folds, len(names)), strict=True))
+    return np.array([fold_of[s] for s in songs], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class FoldChoice:
+    """What song-disjoint cross-validation chose, and the held-out NLL (nats) it saw."""
+
+    steps: int
+    shrink: float
+    cv_nll: float
+    cv_nll_training_density: float
+
+
+def cross_validate(train: PriorData, cfg: PriorConfig) -> FoldChoice:
+    """The network's length of training and its shrinkage λ, chosen by the held-out NLL of
+    song-disjoint folds of the training windows (`song_folds`). Each fold's prior is fitted on
+    the other folds only, density and feature scale included, so a held-out song is new to all
+    of it; with the density fitted on every song, finer mixtures look better than they are on
+    songs never heard. Fewer than two songs: the training-set density (0 steps, λ = 1)."""
+    folds = song_folds(train.songs)
+    checks = cfg.steps // CHECK_EVERY
+    if len(np.unique(folds)) < 2 or not checks:
+        return FoldChoice(0, 1.0, float("nan"), float("nan"))
+    total = np.zeros((checks, len(SHRINKS)))
+    for f in np.unique(folds):
+        fit, held = train.subset(folds != f), train.subset(folds == f)
+        prior = fresh_prior(fit, cfg)
+        total += _train_net(prior, _Fixed.of(prior, fit), cfg.steps, cfg,
+                            _Fixed.of(prior, held)) * len(held)  # fmt: skip
+    total /= len(train)
+    check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
+    return FoldChoice(int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at]),
+                      float(total[check, shrink_at]), float(total[0, -1]))  # fmt: skip
+
+
+def train_prior(data: PriorData, cfg: PriorConfig, steps: int, shrink: float) -> LatentPrior:
+    """The prior fitted on `data`: its density, then `steps` steps of the network, shrunk by λ."""
+    prior = fresh_prior(data, cfg)
+    _train_net(prior, _Fixed.of(prior, data), steps, cfg)
+    prior.shrink.fill_(shrink)
+    return prior
+
+
 def fit_prior(
     train: PriorData, valid: PriorData | None, cfg: PriorConfig
 ) -> tuple[LatentPrior, dict]:
@@ -142,41 +205,19 @@ def fit_prior(
     then the network, trained with full-batch Adam on the windows' NLL.
 
     How long to train it and how far to shrink it toward the training-set density (λ) are
-    chosen by cross-validation over the training songs (FOLDS folds, each song's windows in
-    one fold): a network that learns only which song a window is from scores worse on songs
-    it has not heard, and λ = 1 is always among the choices, so where the mix says nothing of
-    µ the prior is the training-set density. The validation songs' NLL is reported, not used.
+    chosen by cross-validation over the training songs (`cross_validate`): a network that
+    learns only which song a window is from scores worse on songs it has not heard, and λ = 1
+    is always among the choices, so where the mix says nothing of µ the prior is the
+    training-set density. The validation songs' NLL is reported, not used.
     Returns the prior and what was chosen and measured."""
-    means, covs, pis = training_density(train.mu, cfg.components, cfg.seed)
-    prior = LatentPrior(len(means), cfg.hidden, cfg.context_frames, inputs=cfg.inputs)
-    prior.set_density(means, covs, pis)
-    prior.set_feature_scale(train.features)
-    fixed = _Fixed.of(prior, train)
-    songs = np.unique(train.songs)
-    folds = np.arange(len(songs)) % min(FOLDS, len(songs))
-    fold_of = dict(zip(songs, folds, strict=True))
-    window_fold = np.array([fold_of[s] for s in train.songs])
-    total = np.zeros((cfg.steps // CHECK_EVERY, len(SHRINKS)))
-    if len(songs) >= 2 and len(total):
-        for f in np.unique(folds):
-            held = window_fold == f
-            curve = _train_net(prior, fixed.subset(~held), cfg.steps, cfg, fixed.subset(held))
-            total += curve * held.sum()
-        check, shrink_at = np.unravel_index(np.argmin(total), total.shape)
-        steps, shrink = int((check + 1) * CHECK_EVERY), float(SHRINKS[shrink_at])
-        cv_nll = float(total[check, shrink_at] / len(train))
-        cv_density = float(total[0, -1] / len(train))
-    else:  # one song: nothing to cross-validate on, the training-set density
-        steps, shrink, cv_nll = 0, 1.0, float("nan")
-        cv_density = cv_nll
-    _train_net(prior, fixed, steps, cfg)
-    prior.shrink.fill_(shrink)
+    choice = cross_validate(train, cfg)
+    prior = train_prior(train, cfg, choice.steps, choice.shrink)
     return prior, {
         "components": prior.components,
-        "steps": steps,
-        "shrink": shrink,
-        "cv_nll": cv_nll,
-        "cv_nll_training_density": cv_density,
+        "steps": choice.steps,
+        "shrink": choice.shrink,
+        "cv_nll": choice.cv_nll,
+        "cv_nll_training_density": choice.cv_nll_training_density,
         "train_nll": mean_nll(prior, train),
         **(
             {
@@ -188,5 +229,5 @@ def fit_prior(
             else {}
         ),
         "train_windows": len(train),
-        "train_songs": len(songs),
+        "train_songs": len(np.unique(train.songs)),
     }

@@ -7,7 +7,7 @@ import pytest
 
 from bassnet.config import PriorConfig
 from bassnet.errors import ConfigError
-from bassnet.training.prior import PriorData, fit_prior, mean_nll
+from bassnet.training.prior import PriorData, cross_validate, fit_prior, mean_nll, song_folds
 
 CFG = PriorConfig(components=4, hidden=16, steps=150, train_windows=10, valid_windows=10)
 
@@ -58,6 +58,26 @@ def test_the_fit_repeats_with_its_seed():
     b, fit_b = fit_prior(train, valid, CFG)
     assert fit_a == fit_b
     np.testing.assert_array_equal(a.weights(valid.features), b.weights(valid.features))
+
+
+def test_cross_validation_holds_out_whole_songs_and_refits_the_density_without_them():
+    """Songs whose µ sits at a point of their own: a density fitted on every song would place a
+    component on each held-out song and score it as well as the training windows."""
+    rng = np.random.default_rng(8)
+    songs, per_song = 10, 30
+    ids = np.repeat([f"s{i}" for i in range(songs)], per_song)
+    mu = np.repeat(rng.uniform(-6, 6, size=(songs, 2)), per_song, axis=0)
+    mu += rng.normal(0, 0.05, size=mu.shape)
+    data = PriorData(rng.normal(size=(len(ids), 528)).astype(np.float32), mu,
+                     np.ones(len(ids), dtype=int), ids, np.zeros(len(ids)))  # fmt: skip
+    folds = song_folds(ids)
+    assert all(len(np.unique(folds[ids == s])) == 1 for s in np.unique(ids))
+    assert len(np.unique(folds)) == 5
+    cfg = PriorConfig(components=10, hidden=8, steps=20, train_windows=10, valid_windows=10)
+    choice = cross_validate(data, cfg)
+    prior, _ = fit_prior(data, None, cfg)
+    in_sample = mean_nll(prior, data, shrink=1.0)
+    assert choice.cv_nll_training_density > in_sample + 5.0
 
 
 def test_prior_settings_are_checked():
