@@ -188,8 +188,9 @@ def run_evaluation(
     `collection_window`: no patterns to separate, so they get Table 1's terms, a latent map
     and Fig. 8 (the paper's analysis of its pop/rock dataset, §6.4). `own_settings` are the
     models trained with their own settings (params.yaml `train.models`), named in the report.
-    The networks run on `device` ("cpu" or "cuda"; params.yaml `evaluate.device`) and read
-    the QDA's µ `batch_windows` windows a call (`evaluate.batch_windows`)."""
+    The networks run on `device` ("cpu" or "cuda"; params.yaml `evaluate.device`) and take
+    the validation windows and the QDA's windows `batch_windows` at a call
+    (`evaluate.batch_windows`)."""
     from bassnet.evaluation.figures import figure5, figure7
 
     started = time.perf_counter()
@@ -205,7 +206,7 @@ def run_evaluation(
                                   collection_window):  # fmt: skip
         folder = models / ds / name
         model = load_model(folder / "model.pt", device)
-        e = evaluate_model(model, features / ds, eval_windows, folds, seed, ds, abl)
+        e = evaluate_model(model, features / ds, eval_windows, folds, seed, ds, abl, batch_windows)
         e.folder = name
         collection = ds in collections
         if not collection:

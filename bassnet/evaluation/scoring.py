@@ -87,15 +87,15 @@ class ModelEvaluation:
 
 def evaluate_model(
     model: BassNet | str | Path, features_dir: str | Path, windows: int, folds: int, seed: int,
-    dataset: str, ablation: bool,
+    dataset: str, ablation: bool, batch: int = EvaluateConfig.batch_windows,
 ) -> ModelEvaluation:  # fmt: skip
     """Table 1–3 figures of one model (loaded, or its file) on the validation split of
-    `features_dir`, computed on the device the model's weights are on."""
+    `features_dir`, computed on the device the model's weights are on, `batch` windows a call."""
     if not isinstance(model, BassNet):
         model = load_model(model)
     spec = model.config.spec
     valid = WindowSet(shard_paths(features_dir), spec, windows, model.config.level_floor_db)
-    terms, mu = validate_with_mu(model, valid, str(_device(model)))
+    terms, mu = validate_with_mu(model, valid, str(_device(model)), batch)
     labels = np.asarray(valid.patterns)
     if (labels < 0).all():
         accuracy, chance = float("nan"), float("nan")

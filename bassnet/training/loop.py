@@ -56,7 +56,14 @@ def model_dir(models: str | Path, dataset: str, window: str, ablation: bool = Fa
 
 
 # TrainConfig fields a model's summary leaves out: the others say how it was trained.
-UNRECORDED = ("windows", "ablation_windows", "collection_window", "device", "threads")
+UNRECORDED = (
+    "windows",
+    "ablation_windows",
+    "collection_window",
+    "device",
+    "threads",
+    "valid_batch",
+)
 
 # The source that defines what a training step computes: a checkpoint written by other code
 # (say, before a change to the objective) must not be resumed as if it were this run's.
@@ -79,8 +86,9 @@ def fingerprint(model_cfg: ModelConfig, train_cfg: TrainConfig, ablation: bool, 
     """Hash of everything that defines a run (settings, data, training code); a checkpoint
     resumes only a run with the same."""
     settings = asdict(train_cfg)
-    for cap in ("max_mini_epochs", "max_minutes", "windows", "ablation_windows", "device"):
-        settings.pop(cap)  # extending a capped run, or moving it to a GPU, resumes it
+    for cap in ("max_mini_epochs", "max_minutes", "windows", "ablation_windows", "device",
+                "valid_batch"):  # fmt: skip
+        settings.pop(cap)  # extending a capped run, moving it to a GPU, resumes it
     blob = json.dumps(
         {
             "model": model_cfg.to_dict(),
@@ -102,7 +110,7 @@ def _to(batch: dict, device: str) -> dict:
 
 
 def validate(
-    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
+    model: BassNet, windows: WindowSet, device: str, batch_size: int = TrainConfig.valid_batch,
     weights: dict[str, float] | None = None, reconstruction: str = "sum",
 ) -> dict:  # fmt: skip
     """Eq. (10) with z = µ, averaged over the fixed validation windows: {term: value}; "loss"
@@ -113,7 +121,7 @@ def validate(
 
 @torch.no_grad()
 def validate_with_mu(
-    model: BassNet, windows: WindowSet, device: str, batch_size: int = 64,
+    model: BassNet, windows: WindowSet, device: str, batch_size: int = TrainConfig.valid_batch,
     weights: dict[str, float] | None = None, reconstruction: str = "sum",
 ) -> tuple[dict, np.ndarray]:  # fmt: skip
     """`validate`, and µ (N, latent_dim) of each validation window from the same pass."""
@@ -177,7 +185,7 @@ def train(
 
     live = Live(str(out_dir / "live"), resume=bool(resumed), save_dvc_exp=False, dvcyaml=None)
     if not resumed:  # the starting point, so the curves show how far training got
-        _log(live, {}, validate(model, valid, device, weights=cfg.loss_weights,
+        _log(live, {}, validate(model, valid, device, cfg.valid_batch, weights=cfg.loss_weights,
                                 reconstruction=cfg.reconstruction))  # fmt: skip
         live.next_step()
         model.save(out_dir / "model.pt", mini_epoch=0)
@@ -212,7 +220,7 @@ def train(
             bar.update()
         state.instances += steps * cfg.batch_size
         state.mini_epoch += 1
-        val = validate(model, valid, device, weights=cfg.loss_weights,
+        val = validate(model, valid, device, cfg.valid_batch, weights=cfg.loss_weights,
                        reconstruction=cfg.reconstruction)  # fmt: skip
         if val["loss"] < state.best_val:
             state.best_val, state.best_mini_epoch, state.since_best = (

@@ -14,9 +14,10 @@ import torch
 import yaml
 
 from bassnet.config import REPO_PARAMS
+from bassnet.errors import ConfigError
 from bassnet.model import BassNet, ModelConfig
-from bassnet.training.data import WindowSampler, shard_paths
-from bassnet.training.loop import latent_region, train, training_precision
+from bassnet.training.data import WindowSampler, WindowSet, shard_paths
+from bassnet.training.loop import latent_region, train, training_precision, validate_with_mu
 from bassnet.training.losses import train_loss
 
 TINY = dict(maps=4, blocks=2, head_maps=4)
@@ -78,6 +79,20 @@ def test_bfloat16_steps_compute_the_loss_in_bf16_and_near_float32(a1_shards, tin
     assert summary["train"]["precision"] == "bfloat16" and np.isfinite(summary["best_val"]["loss"])
     # weights stay float32: the model file is the same kind as a float32 run's
     assert BassNet.load(tmp_path / "model.pt").enc_x.blocks[0].weight.dtype == torch.float32
+
+
+def test_validation_does_not_depend_on_the_windows_per_call(a1_shards, tiny_train_cfg):
+    """`train.valid_batch` is a speed setting: the terms and µ are the same in any batches."""
+    torch.manual_seed(0)
+    model = BassNet(ModelConfig(window="8/16", **TINY))
+    valid = WindowSet(shard_paths(a1_shards), model.config.spec, 24, -100.0)
+    (one, mu_one), (all_, mu_all) = (validate_with_mu(model, valid, "cpu", b) for b in (1, 64))
+    assert set(one) == set(all_) and len(mu_one) == 24
+    for term, value in one.items():
+        assert value == pytest.approx(all_[term], rel=1e-5), term
+    np.testing.assert_allclose(mu_one, mu_all, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="valid_batch"):
+        dataclasses.replace(tiny_train_cfg, valid_batch=0)
 
 
 def test_latent_region_spans_the_bulk_of_the_points():
