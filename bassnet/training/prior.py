@@ -18,7 +18,7 @@ from bassnet.model.latent import Encoder, latent
 from bassnet.model.prior import LatentPrior, context_features
 from bassnet.training.data import cut, even_starts, read_tracks, shard_paths
 
-SHRINKS = np.round(np.linspace(0.0, 1.0, 11), 2)  # λ tried on the validation songs
+SHRINKS = np.round(np.linspace(0.0, 1.0, 11), 2)  # λ tried in the cross-validation
 CHECK_EVERY = 10  # steps between held-out checks
 FOLDS = 5  # cross-validation folds over the training songs (`song_folds`)
 
