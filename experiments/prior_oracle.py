@@ -37,8 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def window_instruments(labels: pd.DataFrame, data) -> np.ndarray:
     """The GM program of the chord instrument at each window's centre (N,); the labels hold
     it per 10-ms frame."""
+    from bassnet.constants import FRAME_RATE
+
     programs = dict(zip(labels.track_id, labels.chord_instrument, strict=True))
-    frames = np.round(data.centres_s * 100).astype(int)
+    frames = np.round(data.centres_s * FRAME_RATE).astype(int)
     return np.array([int(programs[s][min(f, len(programs[s]) - 1)])
                      for s, f in zip(data.songs, frames, strict=True)])  # fmt: skip
 
@@ -121,6 +123,7 @@ def song_folds_cv(train, cfg, components: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    from bassnet.atomic import write_text
     from bassnet.config import EvaluateConfig, PriorConfig, load_params
     from bassnet.evaluation.heldout import fit_qda, song_score
     from bassnet.evaluation.scoring import load_model
@@ -194,7 +197,7 @@ def main(argv: list[str] | None = None) -> dict:
           f"explained by {result['mu_variance_explained']}")  # fmt: skip
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_text(out, json.dumps(result, indent=2) + "\n")
     return result
 
 

@@ -105,10 +105,6 @@ class _Fixed:
             return cls(prior.project(torch.from_numpy(data.features)),
                        prior.component_log_prob(torch.from_numpy(data.mu).float()))  # fmt: skip
 
-    def subset(self, keep: np.ndarray) -> _Fixed:
-        keep = torch.from_numpy(keep)
-        return _Fixed(self.x[keep], self.log_n[keep])
-
 
 def _train_net(prior: LatentPrior, data: _Fixed, steps: int, cfg: PriorConfig,
                held_out: _Fixed | None = None) -> np.ndarray:  # fmt: skip
