@@ -21,7 +21,7 @@ from bassnet.generation.curves import BassCurves
 from bassnet.generation.folded import FoldedBassNet
 from bassnet.generation.latent_path import read_path, z_at
 from bassnet.generation.midi_out import TempoMap, notes_to_midi
-from bassnet.generation.notes import BassNote, curves_to_notes
+from bassnet.generation.notes import BassNote, generated_notes
 from bassnet.generation.pipeline import (
     RENDERERS,
     ArrayMix,
@@ -261,7 +261,7 @@ def generate(
         warnings.warn(note, stacklevel=2)
     z_fn = lambda t: z_at(np.asarray(t, dtype=np.float64), times, points)  # noqa: E731
     curves = song_curves(model.net, source, z_fn, cfg, progress)
-    notes = curves_to_notes(curves, cfg.onset_threshold, cfg.min_note_frames)
+    notes = generated_notes(curves, cfg)
     if midi_tempo is not None:
         beat = Beat(float(midi_tempo), 0.0)
     else:

@@ -6,7 +6,7 @@ renders the bass that pattern would play throughout (FluidSynth, as the dataset)
 three basses against the pattern with the control's own scorer:
 
 - true: the rendered bass's own descriptors (the feature job's CREPE f0 and madmom onsets,
-  then the generation's `curves_to_notes`). Near 100% means the scorer and the note
+  then the generation's `generated_notes`). Near 100% means the scorer and the note
   extraction are sound, so a low control score is the model's.
 - µ path: generated with z = µ of each window of the mix and this true bass (`bassnet
   encode`, then generation along that path). The best z the encoder can give: a low score
@@ -45,7 +45,7 @@ from bassnet.features.onset import OnsetDetector
 from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves
 from bassnet.generation.encode import encode_files
-from bassnet.generation.notes import curves_to_notes
+from bassnet.generation.notes import generated_notes
 from bassnet.model import BassNet
 from bassnet.synth import patterns as pt
 from bassnet.synth.dataset import render_song
@@ -115,8 +115,8 @@ def diagnose(dataset: str, model: str, work: Path, params: dict, grid: int = 7) 
             bass = work / f"bass{p}.wav"
             sf.write(bass, bass_audio, cfg.sample_rate)
             curves = true_curves(bass_audio, cfg.sample_rate, crepe, onsets, features)
-            row = {"true": control.pattern_score(plan, p, curves, curves_to_notes(
-                curves, gen.onset_threshold, gen.min_note_frames))}  # fmt: skip
+            notes = generated_notes(curves, gen)
+            row = {"true": control.pattern_score(plan, p, curves, notes)}
             encode_files(model, mix, bass, work / f"mu{p}.csv")
             mu_rows = np.genfromtxt(work / f"mu{p}.csv", delimiter=",", names=True)
             path = work / f"path{p}.csv"

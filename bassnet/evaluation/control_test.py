@@ -45,7 +45,7 @@ from bassnet.generation.curves import (
     window_batches,
 )
 from bassnet.generation.folded import FoldedBassNet
-from bassnet.generation.notes import BassNote, curves_to_notes, hz_to_midi
+from bassnet.generation.notes import BassNote, generated_notes, hz_to_midi
 from bassnet.model import BassNet
 from bassnet.synth.plan import SongPlan, make_plan
 from bassnet.training.data import WindowSet, read_tracks, shard_paths
@@ -133,7 +133,7 @@ def generate_at(model: FoldedBassNet, song: ControlSong, centroids: dict, cfg: G
             model, factors, np.repeat(z[None], count, 0), n, cfg.silence_db
         )
         curves.silence(song.silent[:n], model.config.level_floor_db)
-        out[p] = (curves, curves_to_notes(curves, cfg.onset_threshold, cfg.min_note_frames))
+        out[p] = (curves, generated_notes(curves, cfg))
     return out
 
 

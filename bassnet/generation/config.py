@@ -18,6 +18,9 @@ class GenerateConfig:
     batch_windows: int = 16  # windows per model call (16 ran faster on 2 cores than 64 or 256)
     onset_threshold: float = 0.5  # peak picking on the generated onset strength
     min_note_frames: int = 5  # shortest note; a pitch change without onset holds this long (10 ms)
+    # the onset strength a pitch change without a picked onset needs within min_note_frames to
+    # start a note (0: any held change does; `bassnet.generation.notes`)
+    legato_onset: float = 0.1
     # mix frames quieter than this get no bass; so do frames generated this quiet by a model
     # without the unvoiced class (`bassnet.generation.curves.curves_from_factors`)
     silence_db: float = -60.0
@@ -42,6 +45,8 @@ class GenerateConfig:
             "batch_windows must be >= 1": self.batch_windows >= 1,
             "onset_threshold must be in (0, 1)": 0 < self.onset_threshold < 1,
             "min_note_frames must be >= 1": self.min_note_frames >= 1,
+            "legato_onset must be in [0, 1)": finite(self.legato_onset)
+            and 0 <= self.legato_onset < 1,
             "silence_db must be negative": self.silence_db < 0,
             "bass_program must be 0..127": 0 <= self.bass_program <= 127,
             "max_hours must be positive": self.max_hours > 0,

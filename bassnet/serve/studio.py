@@ -46,7 +46,7 @@ from bassnet.generation.curves import (
 from bassnet.generation.folded import FoldedBassNet
 from bassnet.generation.latent_path import PATH_COLUMNS, path_points, z_at
 from bassnet.generation.midi_out import notes_to_midi
-from bassnet.generation.notes import curves_to_notes
+from bassnet.generation.notes import generated_notes
 from bassnet.generation.pipeline import (
     MixReader,
     _Synth,
@@ -363,7 +363,7 @@ class Studio:
             note = region_warning(points, entry.region)
             notes_ = [note] if note else []
             curves = self._curves(entry, song, times, points)
-            notes = curves_to_notes(curves, self.gen.onset_threshold, self.gen.min_note_frames)
+            notes = generated_notes(curves, self.gen)
             midi = io.BytesIO()
             notes_to_midi(notes, song.seconds, program=self.gen.bass_program).save(file=midi)
             starts = np.array([n.start_s for n in notes])

@@ -2,10 +2,18 @@
 
 import mido
 import numpy as np
+import pytest
 
+from bassnet.errors import ConfigError
+from bassnet.generation.config import GenerateConfig
 from bassnet.generation.curves import BassCurves
 from bassnet.generation.midi_out import TICKS_PER_S, notes_to_midi
-from bassnet.generation.notes import curves_to_notes, hz_to_midi, velocity_from_db
+from bassnet.generation.notes import (
+    curves_to_notes,
+    generated_notes,
+    hz_to_midi,
+    velocity_from_db,
+)
 
 
 def midi_hz(pitch: float) -> float:
@@ -36,11 +44,42 @@ def test_notes_start_at_onsets_and_end_where_the_bass_stops():
     assert all(n.velocity == velocity_from_db(-20.0) for n in notes)
 
 
-def test_a_legato_pitch_change_without_onset_starts_a_note():
+def test_a_legato_pitch_change_with_a_weak_onset_starts_a_note():
     curves = known_curves()
     curves.onset[:] = 0.0
-    notes = curves_to_notes(curves)
+    curves.onset[33] = 0.2  # below the peak picking's 0.5, 3 frames after the change
+    notes = curves_to_notes(curves, legato_onset=0.1)
     assert [(n.start_s, n.pitch) for n in notes] == [(0.0, 28), (0.3, 33), (0.8, 33)]
+    # weaker than legato_onset: no evidence of a new note
+    curves.onset[33] = 0.05
+    notes = curves_to_notes(curves, legato_onset=0.1)
+    assert [(n.start_s, n.end_s, n.pitch) for n in notes] == [(0.0, 0.7, 33), (0.8, 1.0, 33)]
+
+
+def test_a_wavering_f0_without_onset_is_no_new_note_unless_legato_onset_is_0():
+    curves = known_curves()
+    curves.onset[:] = 0.0
+    curves.onset[[0, 80]] = 0.9
+    # E1 wavers to B1 (a fifth up, as where the model is unsure of the pitch) for 8 frames
+    curves.f0_hz[10:18] = midi_hz(35)
+    notes = curves_to_notes(curves)
+    assert [(n.start_s, n.pitch) for n in notes] == [(0.0, 33), (0.8, 33)]  # median pitch
+    notes = curves_to_notes(curves, legato_onset=0.0)  # any held change starts a note
+    assert [(n.start_s, n.pitch) for n in notes] == [
+        (0.0, 28), (0.1, 35), (0.18, 28), (0.3, 33), (0.8, 33),
+    ]  # fmt: skip
+
+
+def test_generated_notes_take_the_settings_of_the_generate_section():
+    curves = known_curves()
+    curves.onset[:] = 0.0
+    curves.onset[[0, 80]] = 0.9
+    strict = GenerateConfig.from_params({"generate": {"legato_onset": 0.5}})
+    assert [n.start_s for n in generated_notes(curves, strict)] == [0.0, 0.8]
+    every = GenerateConfig.from_params({"generate": {"legato_onset": 0.0}})
+    assert [n.start_s for n in generated_notes(curves, every)] == [0.0, 0.3, 0.8]
+    with pytest.raises(ConfigError, match="legato_onset must be in"):
+        GenerateConfig.from_params({"generate": {"legato_onset": 1.5}})
 
 
 def test_a_voiced_flicker_shorter_than_min_frames_is_no_note():
